@@ -1,0 +1,96 @@
+//! Command-line interface: argument parsing and everything that touches files, standard
+//! streams, the environment or exit codes. One file per subcommand; the work itself is done
+//! by the `raycc` library.
+
+mod compile;
+mod explain;
+mod inputs;
+mod render;
+mod schema;
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: invalid input.
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code: usage or I/O error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// raycc compiles KubeRay RayCluster YAML into plain, deterministic Kubernetes manifests.
+#[derive(Debug, Parser)]
+#[command(name = "raycc", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile RayClusters into Kubernetes manifests (stdout, or one file per object with -o).
+    Compile(compile::CompileArgs),
+    /// Check RayClusters without writing anything.
+    Validate(compile::ValidateArgs),
+    /// Print the RayCluster JSON Schema that raycc validates against.
+    Schema,
+    /// Explain a diagnostic code (`raycc explain RC201`), or list them all.
+    Explain(explain::ExplainArgs),
+}
+
+/// When to colour diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Runs the CLI and returns the exit code.
+pub fn run() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Compile(a) => compile::run_compile(&a),
+        Command::Validate(a) => compile::run_validate(&a),
+        Command::Schema => schema::run(),
+        Command::Explain(a) => explain::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return EXIT_OK;
+            }
+            let _ = writeln!(std::io::stderr(), "raycc: error: {e:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// True when the error is a closed stdout.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes to stdout, reporting a broken pipe as an error the caller maps to exit 0.
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Human-readable diagnostics, rustc style: a header with the code, the location, the source
+//! lines with the offending value underlined (and a second label on a related line), the
+//! field path and the help.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use raycc::diagnostic::{Diagnostic, Severity, Span};
+
+use super::ColorChoice;
+
+/// ANSI styles, or nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// Decides colour for stderr.
+    pub fn for_stderr(choice: ColorChoice) -> Style {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stderr().is_terminal()
+            }
+        };
+        Style { color }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Renders diagnostics and the summary line.
+pub fn human(
+    diags: &[Diagnostic],
+    sources: &BTreeMap<String, Vec<u8>>,
+    files: usize,
+    style: Style,
+) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let text = sources
+            .get(&d.file)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        render_one(&mut out, d, &text, style);
+        out.push('\n');
+    }
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diags.len() - errors;
+    let _ = writeln!(
+        out,
+        "raycc: {files} {} checked, {errors} {}, {warnings} {}",
+        plural(files, "file", "files"),
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
+    );
+    out
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+fn display_name(file: &str) -> &str {
+    if file == "-" { "<stdin>" } else { file }
+}
+
+fn render_one(out: &mut String, d: &Diagnostic, text: &str, style: Style) {
+    let (label, color) = match d.severity {
+        Severity::Error => ("error", "1;31"),
+        Severity::Warning => ("warning", "1;33"),
+    };
+    let _ = writeln!(
+        out,
+        "{}{} {}",
+        style.paint(color, &format!("{label}[{}]", d.code)),
+        style.paint("1", ":"),
+        style.paint("1", &d.message)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let mut marks: Vec<(Span, char, String, &str)> = Vec::new();
+    if let Some(s) = d.span {
+        marks.push((s, '^', String::new(), color));
+    }
+    if let Some((s, l)) = &d.related {
+        marks.push((*s, '-', l.clone(), "1;34"));
+    }
+    let width = marks
+        .iter()
+        .map(|(s, ..)| s.line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let pad = " ".repeat(width);
+    match d.span {
+        Some(s) => {
+            let _ = writeln!(
+                out,
+                "{pad}{} {}:{}:{}",
+                style.paint("1;34", "-->"),
+                display_name(&d.file),
+                s.line,
+                s.column
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{pad}{} {}",
+                style.paint("1;34", "-->"),
+                display_name(&d.file)
+            );
+        }
+    }
+    if !marks.is_empty() && !lines.is_empty() {
+        let bar = style.paint("1;34", "|");
+        let _ = writeln!(out, "{pad} {bar}");
+        marks.sort_by_key(|(s, ..)| (s.line, s.column));
+        for (s, ch, lbl, c) in &marks {
+            let Some(line) = lines.get(s.line.saturating_sub(1)) else {
+                continue;
+            };
+            let line = line.trim_end_matches('\r');
+            let _ = writeln!(
+                out,
+                "{} {bar} {line}",
+                style.paint("1;34", &format!("{:>width$}", s.line))
+            );
+            let start = s.column.saturating_sub(1);
+            let len = if s.end_line == s.line && s.end_column > s.column {
+                s.end_column - s.column
+            } else {
+                line.chars().count().saturating_sub(start).max(1)
+            };
+            let prefix: String = line
+                .chars()
+                .take(start)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let underline: String = std::iter::repeat_n(*ch, len).collect();
+            let tail = if lbl.is_empty() {
+                String::new()
+            } else {
+                format!(" {lbl}")
+            };
+            let _ = writeln!(
+                out,
+                "{pad} {bar} {prefix}{}",
+                style.paint(c, &format!("{underline}{tail}"))
+            );
+        }
+    }
+    if !d.path.is_empty() {
+        let _ = writeln!(out, "{pad} {} field: {}", style.paint("1;34", "="), d.path);
+    }
+    if let Some(h) = &d.help {
+        let _ = writeln!(out, "{pad} {} help: {h}", style.paint("1;34", "="));
+    }
+}

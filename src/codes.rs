@@ -1,0 +1,456 @@
+//! Diagnostic codes: one stable `RCnnn` number and name per kind of problem, each with the
+//! documentation that `raycc explain CODE` prints.
+//!
+//! Numbers are grouped by stage: `RC0xx` reading the input, `RC1xx` the JSON Schema,
+//! `RC2xx` KubeRay's own validation rules, `RC3xx` raycc's rules about what it can compile.
+//! A number is never reused; a test fails when two codes share one or a code has no doc.
+
+use std::fmt::{self, Write as _};
+
+use serde::{Serialize, Serializer};
+
+use crate::diagnostic::Severity;
+
+/// The documentation of one code.
+#[derive(Debug)]
+pub struct CodeInfo {
+    /// `RC201`.
+    pub id: &'static str,
+    /// `min-replicas-above-max`.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// What it checks.
+    pub what: &'static str,
+    /// Why it matters: what would break in the cluster.
+    pub why: &'static str,
+    /// An example that triggers it.
+    pub example: &'static str,
+    /// The fix.
+    pub fix: &'static str,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $name:literal, $sev:ident,
+        summary: $summary:literal, what: $what:literal, why: $why:literal,
+        example: $example:literal, fix: $fix:literal; )*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in number order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The code's documentation.
+            #[must_use]
+            pub fn info(self) -> &'static CodeInfo {
+                match self {
+                    $( Code::$variant => &CodeInfo {
+                        id: $id, name: $name, severity: Severity::$sev, summary: $summary,
+                        what: $what, why: $why, example: $example, fix: $fix,
+                    }, )*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The input is not valid YAML.
+    YamlSyntax = "RC001", "yaml-syntax", Error,
+        summary: "the input is not valid YAML",
+        what: "The file could not be read as YAML: a bad indentation, a tab used for indentation, an unclosed quote or bracket.",
+        why: "kubectl, Argo CD and Flux would refuse the same file; nothing in it can be compiled.",
+        example: "spec:\n\tworkerGroupSpecs: []   # a tab indents this line",
+        fix: "Fix the YAML at the reported position; indent with spaces only.";
+    /// A mapping repeats a key.
+    DuplicateKey = "RC002", "duplicate-key", Error,
+        summary: "a mapping has the same key twice",
+        what: "Two entries of one YAML mapping have the same key.",
+        why: "Tools disagree on which value wins (kubectl keeps the last one, some editors the first), so the cluster would not be what the reviewer read.",
+        example: "spec:\n  rayVersion: \"2.52.0\"\n  rayVersion: \"2.9.0\"",
+        fix: "Keep one of the entries.";
+    /// A document is a list or a scalar.
+    NotAnObject = "RC003", "not-an-object", Error,
+        summary: "a YAML document is not a Kubernetes object",
+        what: "A document in the stream is a list or a plain value instead of a mapping with `apiVersion` and `kind`.",
+        why: "Only objects can be applied to a cluster; a stray value usually means a broken `---` separator or indentation.",
+        example: "- apiVersion: ray.io/v1\n  kind: RayCluster",
+        fix: "Make each document a mapping; put one object per `---` document.";
+    /// The input exceeds a safety limit.
+    InputLimit = "RC004", "input-limit", Error,
+        summary: "the input exceeds a safety limit (size, nesting depth or alias expansion)",
+        what: "The input is larger, deeper or expands more YAML aliases than raycc's documented limits allow.",
+        why: "Such inputs (\"billion laughs\" alias bombs, absurd nesting) exist to exhaust memory or time in CI and in the Argo CD repo server.",
+        example: "a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]   # ... and so on",
+        fix: "Write the document out plainly; real RayClusters are far below the limits.";
+    /// The input is not UTF-8.
+    InvalidEncoding = "RC005", "invalid-encoding", Error,
+        summary: "the input is not valid UTF-8",
+        what: "A byte sequence in the file is not UTF-8.",
+        why: "Kubernetes objects are JSON, which is UTF-8; the API server would reject the text.",
+        example: "metadata:\n  name: caf\\xe9   # Latin-1 byte",
+        fix: "Save the file as UTF-8.";
+    /// A RayCluster has an apiVersion raycc does not know.
+    UnknownApiVersion = "RC006", "unknown-api-version", Error,
+        summary: "a RayCluster has an apiVersion other than ray.io/v1 or ray.io/v1alpha1",
+        what: "The document is `kind: RayCluster` but its apiVersion is not one KubeRay serves.",
+        why: "The API server would reject the object; raycc cannot know which fields it means.",
+        example: "apiVersion: ray.io/v2\nkind: RayCluster",
+        fix: "Use `apiVersion: ray.io/v1`.";
+    /// A kind that looks like a misspelled RayCluster.
+    KindTypo = "RC007", "kind-typo", Error,
+        summary: "a ray.io document has a kind that looks like a misspelled RayCluster",
+        what: "The document's kind is close to `RayCluster` (or its apiVersion is ray.io and its kind is unknown to KubeRay).",
+        why: "Passed through as is, the misspelled object would be rejected by the API server, or silently never become a Ray cluster.",
+        example: "apiVersion: ray.io/v1\nkind: RayClustr",
+        fix: "Spell the kind `RayCluster`.";
+    /// ray.io/v1alpha1 is deprecated.
+    DeprecatedApiVersion = "RC008", "deprecated-api-version", Warning,
+        summary: "ray.io/v1alpha1 is deprecated",
+        what: "The RayCluster uses `apiVersion: ray.io/v1alpha1`.",
+        why: "KubeRay deprecated v1alpha1 and will stop serving it; raycc compiles it like v1.",
+        example: "apiVersion: ray.io/v1alpha1\nkind: RayCluster",
+        fix: "Change the apiVersion to `ray.io/v1`; every v1alpha1 field exists in v1.";
+    /// A field the schema does not know.
+    UnknownField = "RC101", "unknown-field", Error,
+        summary: "a field is not part of the RayCluster or Kubernetes schema",
+        what: "A key that no RayCluster field (or Kubernetes pod template field) has, usually a typo.",
+        why: "The API server drops unknown fields silently (or rejects them under strict field validation), so the setting would never take effect.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n  minReplica: 1",
+        fix: "Use the field name raycc suggests, or remove the field.";
+    /// A value of the wrong type.
+    WrongType = "RC102", "wrong-type", Error,
+        summary: "a value has the wrong type",
+        what: "A value is a string where a number is expected, a list where a mapping is expected, and so on.",
+        why: "The API server rejects the object, or a tool converts it to something unintended.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n  replicas: \"two\"",
+        fix: "Write a value of the expected type; quote strings that look like numbers or booleans only where a string is expected.";
+    /// A required field is missing.
+    MissingField = "RC103", "missing-field", Error,
+        summary: "a required field is missing",
+        what: "An object lacks a field that the schema requires, such as `metadata.name` or a worker group's `groupName`.",
+        why: "Without it the object cannot be named or built; the API server would reject it.",
+        example: "workerGroupSpecs:\n- replicas: 1",
+        fix: "Add the field.";
+    /// A value outside its allowed set.
+    InvalidEnumValue = "RC104", "invalid-enum-value", Error,
+        summary: "a value is not one of the allowed values",
+        what: "A field that takes one of a fixed set of values has another value.",
+        why: "The API server or KubeRay rejects the object.",
+        example: "headGroupSpec:\n  serviceType: ClusterIp",
+        fix: "Use one of the values listed in the message (they are case-sensitive).";
+    /// A number out of range.
+    OutOfRange = "RC105", "out-of-range", Error,
+        summary: "a number is out of range",
+        what: "A number is outside the range of its field, such as a 32-bit integer above 2147483647.",
+        why: "The API server rejects the object.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n  maxReplicas: 99999999999",
+        fix: "Use a number inside the range given in the message.";
+    /// A malformed Kubernetes quantity.
+    InvalidQuantity = "RC106", "invalid-quantity", Error,
+        summary: "a resource quantity is not a Kubernetes quantity",
+        what: "A CPU, memory or other resource amount does not follow the Kubernetes quantity syntax.",
+        why: "The API server rejects the Pod template, so the cluster never starts.",
+        example: "resources:\n  limits:\n    cpu: 2 cores",
+        fix: "Write quantities like `500m`, `2`, `4Gi`, `1.5`.";
+    /// Any other schema violation.
+    SchemaViolation = "RC108", "schema-violation", Error,
+        summary: "a value violates the schema",
+        what: "A value breaks a schema constraint not covered by a more specific code.",
+        why: "The API server would reject the object.",
+        example: "(depends on the constraint)",
+        fix: "Follow the message; `raycc schema` prints the whole schema.";
+    /// minReplicas above maxReplicas.
+    MinAboveMax = "RC201", "min-replicas-above-max", Error,
+        summary: "a worker group's minReplicas is greater than its maxReplicas",
+        what: "KubeRay's rule that a worker group's minReplicas is at most its maxReplicas.",
+        why: "The group has no valid size: KubeRay refuses the cluster, and an HPA with min above max is rejected by the API server.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n  minReplicas: 5\n  maxReplicas: 2",
+        fix: "Make minReplicas less than or equal to maxReplicas.";
+    /// A negative count.
+    NegativeCount = "RC202", "negative-count", Error,
+        summary: "a replica or host count is negative (or numOfHosts is below 1)",
+        what: "minReplicas, maxReplicas and replicas must not be negative; numOfHosts must be at least 1.",
+        why: "A StatefulSet cannot have a negative number of Pods; KubeRay refuses the cluster.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n  minReplicas: -1",
+        fix: "Use zero or a positive number.";
+    /// The cluster name is too long.
+    ClusterNameTooLong = "RC203", "cluster-name-too-long", Error,
+        summary: "the RayCluster name is longer than 53 characters",
+        what: "KubeRay limits RayCluster names to 53 characters so that `<name>-serve-svc` fits a 63-character Service name.",
+        why: "Service names derived from the cluster name would not fit Kubernetes' limits; KubeRay refuses the cluster.",
+        example: "metadata:\n  name: a-very-long-cluster-name-that-goes-on-and-on-and-on-forever",
+        fix: "Shorten the name to 53 characters or fewer.";
+    /// The cluster name is not a DNS-1035 label.
+    InvalidClusterName = "RC204", "invalid-cluster-name", Error,
+        summary: "the RayCluster name is missing or not a DNS-1035 label",
+        what: "The name must consist of lower case letters, digits and '-', start with a letter and end with a letter or digit.",
+        why: "It becomes part of Service names, which must be DNS-1035 labels; KubeRay refuses the cluster.",
+        example: "metadata:\n  name: Ray_Cluster",
+        fix: "Rename the cluster, e.g. `ray-cluster`.";
+    /// Two worker groups share a name.
+    DuplicateGroupName = "RC205", "duplicate-group-name", Error,
+        summary: "two worker groups have the same groupName",
+        what: "Worker group names must be unique within a RayCluster.",
+        why: "Both groups would produce the same StatefulSet, Service and HPA names, and one would overwrite the other.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n- groupName: cpu",
+        fix: "Give each group its own name.";
+    /// A pod template without containers.
+    NoContainer = "RC206", "no-container", Error,
+        summary: "a pod template has no containers",
+        what: "The head and every worker template need at least one container; the first one runs Ray.",
+        why: "There would be nothing to run `ray start` in; KubeRay refuses the cluster.",
+        example: "headGroupSpec:\n  template:\n    spec:\n      containers: []",
+        fix: "Add a container (or drop `template` to get the default `rayproject/ray:<rayVersion>` container).";
+    /// Resources set in both places.
+    ResourcesSetTwice = "RC207", "resources-set-twice", Error,
+        summary: "Ray resources are set both in rayStartParams and in the group's resources field",
+        what: "A group sets `resources` while its rayStartParams also set num-cpus, num-gpus, memory or resources.",
+        why: "KubeRay refuses the cluster because it is unclear which value Ray should advertise.",
+        example: "rayStartParams:\n  num-cpus: \"2\"\nresources:\n  cpu: \"4\"",
+        fix: "Use only the `resources` field (preferred) or only rayStartParams.";
+    /// Bad Ray node labels.
+    InvalidRayLabels = "RC208", "invalid-ray-labels", Error,
+        summary: "Ray node labels are set in rayStartParams or are not valid Kubernetes labels",
+        what: "`rayStartParams.labels` is not supported (use the group's `labels` field), and every label key and value must be a valid Kubernetes label.",
+        why: "Group labels are also put on the Pods; an invalid label makes the API server reject the StatefulSet.",
+        example: "labels:\n  \"bad key!\": x",
+        fix: "Move labels to the `labels` field and use valid label keys and values.";
+    /// Idle timeout misuse.
+    InvalidIdleTimeout = "RC209", "invalid-idle-timeout", Error,
+        summary: "idleTimeoutSeconds is negative, or set on a group without autoscaler v2",
+        what: "KubeRay's rules for `idleTimeoutSeconds`: non-negative, and on a worker group only with `autoscalerOptions.version: v2`.",
+        why: "KubeRay refuses the cluster; raycc uses the value as the HPA scale-down window.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n  idleTimeoutSeconds: -5",
+        fix: "Use a non-negative value and set `spec.autoscalerOptions.version: v2` for per-group timeouts.";
+    /// Priority misuse.
+    InvalidPriority = "RC210", "invalid-priority", Error,
+        summary: "a worker group priority needs Ray 2.56 or later and autoscaler v2",
+        what: "KubeRay's rules for a non-zero worker group `priority`.",
+        why: "KubeRay refuses the cluster; older Ray ignores the field.",
+        example: "rayVersion: \"2.52.0\"\nworkerGroupSpecs:\n- groupName: cpu\n  priority: 10",
+        fix: "Set rayVersion to 2.56.0 or later and autoscalerOptions.version to v2, or drop priority.";
+    /// Autoscaler configuration conflict.
+    AutoscalerConflict = "RC211", "autoscaler-conflict", Error,
+        summary: "the autoscaler settings contradict each other",
+        what: "KubeRay's autoscaler rules: RAY_enable_autoscaler_v2 without autoscaling, both it and autoscalerOptions.version, a suspended group with autoscaling, a restartPolicy other than Never with autoscaler v2, KUBERAY_GEN_AUTOSCALER_START_CMD in autoscalerOptions.env, a negative autoscalerOptions.idleTimeoutSeconds.",
+        why: "KubeRay refuses such a cluster; the scaling behaviour would be undefined.",
+        example: "enableInTreeAutoscaling: true\nautoscalerOptions:\n  version: v2\nheadGroupSpec:\n  template:\n    spec:\n      restartPolicy: Always",
+        fix: "Follow the message; use `autoscalerOptions.version` rather than the environment variable.";
+    /// Token authentication requirements.
+    InvalidAuth = "RC212", "invalid-auth", Error,
+        summary: "token authentication settings are inconsistent or need a newer Ray",
+        what: "KubeRay's rules for `authOptions`: token mode needs rayVersion 2.52.0 or later, Kubernetes token auth needs 2.55.0, token mode, and no secretName.",
+        why: "KubeRay refuses the cluster; older Ray versions do not understand the settings.",
+        example: "rayVersion: \"2.9.0\"\nauthOptions:\n  mode: token",
+        fix: "Raise rayVersion or change the auth settings as the message says.";
+    /// GCS fault tolerance conflict.
+    GcsFtConflict = "RC213", "gcs-ft-conflict", Error,
+        summary: "GCS fault tolerance is configured in conflicting ways",
+        what: "KubeRay's GCS fault tolerance rules: gcsFaultToleranceOptions excludes the legacy annotation, redis-password/REDIS_PASSWORD/RAY_REDIS_ADDRESS and the external-storage-namespace annotation; RAY_REDIS_ADDRESS alone needs gcsFaultToleranceOptions; redis usernames go in the options only.",
+        why: "KubeRay refuses the cluster; the head would connect to Redis with the wrong settings.",
+        example: "gcsFaultToleranceOptions:\n  redisAddress: redis:6379\nheadGroupSpec:\n  rayStartParams:\n    redis-password: x",
+        fix: "Configure Redis only through gcsFaultToleranceOptions.";
+    /// Group name unusable in Kubernetes names.
+    InvalidGroupName = "RC214", "invalid-group-name", Error,
+        summary: "a worker group name cannot be used in Kubernetes names and labels",
+        what: "The group name becomes part of the StatefulSet, Service and HPA names and the `ray.io/group` label, so it must be a valid label value that lower-cases to a DNS label.",
+        why: "The API server would reject the generated objects.",
+        example: "workerGroupSpecs:\n- groupName: gpu_workers",
+        fix: "Use lower case letters, digits and '-', e.g. `gpu-workers`.";
+    /// No image can be determined.
+    MissingImage = "RC215", "missing-image", Error,
+        summary: "a Ray container has no image and none can be derived",
+        what: "A Ray container has no `image`, and there is no `rayVersion` to derive `rayproject/ray:<rayVersion>` from.",
+        why: "A Pod without an image is rejected by the API server.",
+        example: "spec:\n  workerGroupSpecs:\n  - groupName: cpu   # no template, no rayVersion",
+        fix: "Set `spec.rayVersion` or give the container an image.";
+    /// A generated name was shortened.
+    NameShortened = "RC301", "name-shortened", Warning,
+        summary: "a generated object name was too long and was shortened",
+        what: "A StatefulSet name longer than 52 characters (the controller-revision-hash label limit) or a Service or HPA name longer than 63 characters was cut and given a short hash suffix.",
+        why: "The shortened name is stable, but it is not the name you might search for; other objects referring to the long name would not find it.",
+        example: "metadata:\n  name: a-rather-long-cluster-name-for-training\nspec:\n  workerGroupSpecs:\n  - groupName: gpu-workers-with-a-long-name",
+        fix: "Shorten the cluster or group name if you want the plain name.";
+    /// A rayStartParams value ray start would reject.
+    InvalidRayStartParam = "RC302", "invalid-ray-start-param", Error,
+        summary: "a rayStartParams value would be rejected by `ray start`",
+        what: "num-cpus, num-gpus, memory, object-store-memory and the port flags must be numbers (memory flags in bytes), and `resources` must be a JSON object.",
+        why: "`ray start` exits at once, so every Pod of the group crash-loops.",
+        example: "rayStartParams:\n  num-cpus: \"two\"",
+        fix: "Write the number, e.g. `num-cpus: \"2\"`, or move resources into the group's `resources` field.";
+    /// An unknown ray start flag.
+    UnknownRayStartParam = "RC303", "unknown-ray-start-param", Warning,
+        summary: "a rayStartParams key is not a known `ray start` flag",
+        what: "The key is not among the flags of `ray start` known to raycc.",
+        why: "`ray start` fails on unknown options, so Pods would crash-loop; the flag may be new, hence only a warning.",
+        example: "rayStartParams:\n  num-cpu: \"2\"",
+        fix: "Check the spelling against `ray start --help`.";
+    /// replicas outside [min, max].
+    ReplicasClamped = "RC304", "replicas-clamped", Warning,
+        summary: "replicas is outside [minReplicas, maxReplicas] and was clamped",
+        what: "A worker group's replicas is below minReplicas or above maxReplicas.",
+        why: "KubeRay clamps it silently; raycc does the same but says so, since the Pod count differs from what the file says.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n  replicas: 10\n  minReplicas: 1\n  maxReplicas: 3",
+        fix: "Set replicas inside the range.";
+    /// An HPA cannot scale to zero.
+    HpaMinZero = "RC305", "hpa-min-zero", Warning,
+        summary: "an autoscaled group has minReplicas 0, but an HPA cannot scale to zero",
+        what: "The group is autoscaled by a HorizontalPodAutoscaler, whose minReplicas must be at least 1.",
+        why: "The group keeps at least one replica running, unlike Ray's autoscaler, which could scale it to zero.",
+        example: "enableInTreeAutoscaling: true\nworkerGroupSpecs:\n- groupName: cpu\n  minReplicas: 0\n  maxReplicas: 4",
+        fix: "Accept one idle replica, or set minReplicas to 1 to make it explicit.";
+    /// HPA without a CPU request.
+    HpaNoCpuRequest = "RC306", "hpa-no-cpu-request", Warning,
+        summary: "an autoscaled group's Ray container has no CPU request",
+        what: "The HPA scales on CPU utilization, which is measured against the container's CPU request.",
+        why: "Without a request the HPA cannot compute utilization and never scales.",
+        example: "resources:\n  limits:\n    memory: 4Gi",
+        fix: "Set `resources.requests.cpu` (or `limits.cpu`, which Kubernetes copies into requests).";
+    /// Multi-host replicas are not gang-scheduled.
+    MultiHostNotGang = "RC307", "multi-host-not-gang", Warning,
+        summary: "numOfHosts > 1: a multi-host replica is not scheduled as one unit",
+        what: "The group has numOfHosts above 1; raycc runs replicas × numOfHosts Pods in one StatefulSet.",
+        why: "Kubernetes schedules each Pod on its own, so a replica may be partly running (KubeRay scales whole replicas).",
+        example: "workerGroupSpecs:\n- groupName: tpu\n  numOfHosts: 4",
+        fix: "Use a gang scheduler (Kueue, Volcano) if a partial replica is a problem.";
+    /// A feature that needs the operator.
+    UnsupportedFeature = "RC308", "unsupported-feature", Error,
+        summary: "the RayCluster uses a KubeRay feature that cannot work without the operator",
+        what: "Features that need the operator at run time or that KubeRay hides behind feature gates: network policies, mutual TLS, the history server collector, embedded RocksDB GCS storage, clusters managed by another controller.",
+        why: "Dropping them would give a cluster less secure or less durable than the file says, so raycc refuses instead.",
+        example: "spec:\n  networkPolicy:\n    mode: DenyAll",
+        fix: "Remove the field and create the equivalent objects (NetworkPolicy, Certificates, PVC) yourself, or run this cluster with the KubeRay operator.";
+    /// A setting raycc ignores.
+    IgnoredFeature = "RC309", "ignored-feature", Warning,
+        summary: "a RayCluster setting only the operator acts on is ignored",
+        what: "Settings that only change what the operator does: enableIngress, upgradeStrategy, scaleStrategy, the autoscaler sidecar's own options, the serve Service annotation, group suspend.",
+        why: "The compiled objects do not reflect the setting; you may need to create the object (an Ingress, say) yourself.",
+        example: "headGroupSpec:\n  enableIngress: true",
+        fix: "Remove the setting, or create what it would have created yourself.";
+    /// Something must exist in the cluster beforehand.
+    ExternalPrerequisite = "RC310", "external-prerequisite", Warning,
+        summary: "the cluster needs an object that raycc does not create",
+        what: "The compiled cluster refers to an object the operator would have created, such as the token-auth Secret.",
+        why: "The Pods stay pending until that object exists.",
+        example: "authOptions:\n  mode: token   # the Secret <cluster> with key auth_token must exist",
+        fix: "Create the object (the message names it), or name an existing one.";
+    /// A raycc setting has an invalid value.
+    InvalidSetting = "RC311", "invalid-setting", Error,
+        summary: "a raycc.io annotation or option has an invalid value",
+        what: "An annotation such as `raycc.io/worker-kind` or `raycc.io/hpa-cpu-utilization` has a value raycc does not accept.",
+        why: "raycc cannot tell what you meant, and guessing would change the emitted objects.",
+        example: "metadata:\n  annotations:\n    raycc.io/worker-kind: Pod",
+        fix: "Use a value listed in the message.";
+    /// The idle timeout does not fit an HPA window.
+    HpaWindowClamped = "RC312", "hpa-window-clamped", Warning,
+        summary: "an idle timeout is longer than an HPA scale-down window can be",
+        what: "The idle timeout becomes the HPA's scale-down stabilization window, which Kubernetes limits to 3600 seconds.",
+        why: "Idle workers are removed after one hour instead of the configured time.",
+        example: "autoscalerOptions:\n  idleTimeoutSeconds: 7200",
+        fix: "Use an idle timeout of at most 3600 seconds.";
+}
+
+impl Code {
+    /// `RC201`.
+    #[must_use]
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    /// Default severity.
+    #[must_use]
+    pub fn severity(self) -> Severity {
+        self.info().severity
+    }
+
+    /// Finds a code by `RC201` (any case) or by name (`min-replicas-above-max`).
+    #[must_use]
+    pub fn lookup(text: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| {
+            c.info().id.eq_ignore_ascii_case(text) || c.info().name.eq_ignore_ascii_case(text)
+        })
+    }
+
+    /// The full documentation, as `raycc explain` prints it.
+    #[must_use]
+    pub fn explain(self) -> String {
+        let i = self.info();
+        let example = i.example.lines().fold(String::new(), |mut acc, l| {
+            let _ = writeln!(acc, "    {l}");
+            acc
+        });
+        format!(
+            "{id} {name} ({severity}): {summary}\n\n## What it checks\n{what}\n\n## Why it matters\n{why}\n\n## Example\n{example}\n## Fix\n{fix}\n",
+            id = i.id,
+            name = i.name,
+            severity = i.severity,
+            summary = i.summary,
+            what = i.what,
+            why = i.why,
+            fix = i.fix,
+        )
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_unique_number_and_name() {
+        let ids: BTreeSet<_> = Code::ALL.iter().map(|c| c.id()).collect();
+        let names: BTreeSet<_> = Code::ALL.iter().map(|c| c.info().name).collect();
+        assert_eq!(ids.len(), Code::ALL.len());
+        assert_eq!(names.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn every_code_is_fully_documented() {
+        for c in Code::ALL {
+            let i = c.info();
+            assert!(i.id.starts_with("RC") && i.id.len() == 5, "{}", i.id);
+            for part in [i.summary, i.what, i.why, i.example, i.fix] {
+                assert!(!part.trim().is_empty(), "{} has an empty doc part", i.id);
+            }
+        }
+    }
+
+    #[test]
+    fn codes_are_listed_in_number_order() {
+        let ids: Vec<_> = Code::ALL.iter().map(|c| c.id()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted);
+    }
+
+    #[test]
+    fn lookup_accepts_id_and_name() {
+        assert_eq!(Code::lookup("rc201"), Some(Code::MinAboveMax));
+        assert_eq!(
+            Code::lookup("min-replicas-above-max"),
+            Some(Code::MinAboveMax)
+        );
+        assert_eq!(Code::lookup("RC999"), None);
+    }
+}

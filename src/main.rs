@@ -1,0 +1,11 @@
+//! The `raycc` binary: parse arguments, run the command, map the result to an exit code.
+//! Exit codes: 0 success (warnings allowed), 1 invalid input, 2 usage or I/O error.
+//! A closed stdout (`raycc compile x | head`) ends quietly with 0.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    ExitCode::from(cli::run())
+}

@@ -1,0 +1,1287 @@
+//! The schema stage: the strict JSON Schema of a `RayCluster`, and the check of one document
+//! against it.
+//!
+//! Takes one `RayCluster` document as an untyped `serde_json::Value` whose null map values the
+//! parser has already pruned. Returns every schema violation as a [`Finding`] located by JSON
+//! Pointer, sorted and deduplicated; an empty list means the tree has exactly the shape the
+//! Kubernetes API server accepts for a `RayCluster`, so reading it into
+//! [`crate::model::RayCluster`] cannot fail on shape and cannot silently drop a misspelled key.
+//!
+//! The schema is generated from the Rust model by [`generate`] (schemars, with the full
+//! Kubernetes `PodTemplateSpec` from k8s-openapi), then tightened the way the API server reads
+//! it: every object with known properties is closed, `int32`/`int64` fields get their bounds,
+//! `IntOrString` and `Quantity` get real types (and the quantity grammar), Option nullability
+//! is removed (nulls never reach validation) and `metadata.name` is required. The result is
+//! checked in as `schemas/raycluster.schema.json`; a unit test fails when that file is stale,
+//! and `UPDATE_SCHEMA=1 cargo test --lib schema::` rewrites it. [`check`] compiles the embedded
+//! copy once per process.
+//!
+//! This stage never reads files or the environment, never stops at the first violation, and
+//! never reports a pointer that is not in the input (a missing field is reported at its
+//! parent object).
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{Draft, JsonType, PatternOptions, ValidationError, Validator};
+use serde_json::{Map, Value, json};
+
+use crate::codes::Code;
+use crate::diagnostic::{Finding, child};
+use crate::model::RayCluster;
+
+/// The `$id` of the `RayCluster` schema.
+pub const SCHEMA_ID: &str = "https://raycc.dev/schemas/raycluster.schema.json";
+
+/// The checked-in schema, as produced by [`generate`] and pretty-printed.
+pub const SCHEMA_JSON: &str = include_str!("../schemas/raycluster.schema.json");
+
+/// The Kubernetes quantity grammar (`resource.Quantity`), as a regular expression.
+pub const QUANTITY_PATTERN: &str =
+    r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$";
+
+/// The `$defs` key schemars gives k8s-openapi's `Quantity`.
+const QUANTITY_DEF: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+/// The `$defs` key schemars gives k8s-openapi's `IntOrString`.
+const INT_OR_STRING_DEF: &str = "io.k8s.apimachinery.pkg.util.intstr.IntOrString";
+
+/// How many known field names an unknown-field help lists before it stops.
+const MAX_LISTED_FIELDS: usize = 16;
+/// How many characters of an offending value a message shows.
+const MAX_SHOWN_CHARS: usize = 40;
+/// How many `$ref` hops or nested combinators the schema walker follows.
+const MAX_WALK_DEPTH: usize = 16;
+
+/// Generates the strict `RayCluster` JSON Schema (draft 2020-12) from [`RayCluster`].
+///
+/// The output is deterministic: object keys are sorted and nothing depends on the time or the
+/// version of raycc.
+#[must_use]
+pub fn generate() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let mut schema = generator.into_root_schema_for::<RayCluster>().to_value();
+    tighten(&mut schema);
+    if let Value::Object(root) = &mut schema {
+        if let Some(Value::Object(defs)) = root.get_mut("$defs") {
+            type_int_or_string(defs);
+        }
+        require_metadata_name(root);
+        root.insert(
+            "$schema".into(),
+            json!("https://json-schema.org/draft/2020-12/schema"),
+        );
+        root.insert("$id".into(), json!(SCHEMA_ID));
+        root.insert("title".into(), json!("RayCluster"));
+    }
+    schema
+}
+
+/// Checks one `RayCluster` document against the embedded schema and returns every violation,
+/// sorted by pointer and code, without duplicates.
+///
+/// # Panics
+///
+/// Panics on first use if the embedded schema does not compile, which is a bug in raycc that
+/// the unit tests of this module rule out.
+#[must_use]
+pub fn check(document: &Value) -> Vec<Finding> {
+    let compiled = compiled();
+    findings(&compiled.validator, &compiled.schema, document)
+}
+
+/// Runs `validator` (compiled from `schema`) on `document` and maps every error.
+fn findings(validator: &Validator, schema: &Value, document: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for error in validator.iter_errors(document) {
+        report(&error, schema, &mut findings);
+    }
+    findings.sort_by(|a, b| {
+        pointer_order(&a.pointer, &b.pointer)
+            .then(a.code.cmp(&b.code))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    findings.dedup_by(|a, b| a.pointer == b.pointer && a.code == b.code && a.message == b.message);
+    findings
+}
+
+/// The field names the schema allows in the object at `pointer` (a JSON Pointer into a
+/// `RayCluster` document), sorted. Empty when the pointer leads nowhere known or to a map.
+///
+/// # Panics
+///
+/// Like [`check`], when the embedded schema is broken.
+#[must_use]
+pub fn known_fields(pointer: &str) -> Vec<String> {
+    let schema = &compiled().schema;
+    fields_at(schema, pointer)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation: tightening the schemars output.
+
+/// Applies the per-node rewrites to `schema` and every subschema below it, innermost first.
+fn tighten(schema: &mut Value) {
+    let Value::Object(node) = schema else {
+        return;
+    };
+    for key in ["properties", "patternProperties", "$defs"] {
+        if let Some(Value::Object(map)) = node.get_mut(key) {
+            map.values_mut().for_each(tighten);
+        }
+    }
+    for key in [
+        "additionalProperties",
+        "items",
+        "not",
+        "contains",
+        "if",
+        "then",
+        "else",
+    ] {
+        if let Some(sub) = node.get_mut(key) {
+            tighten(sub);
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
+        if let Some(Value::Array(list)) = node.get_mut(key) {
+            list.iter_mut().for_each(tighten);
+        }
+    }
+    drop_null(node);
+    enum_from_consts(node);
+    bound_integer(node);
+    close_object(node);
+}
+
+/// Removes `null` from `type` lists and `{type: null}` branches from `anyOf`/`oneOf`; a
+/// combinator left with one branch is folded into the node (the node's own keys win, so a
+/// field keeps its description).
+fn drop_null(node: &mut Map<String, Value>) {
+    if let Some(Value::Array(types)) = node.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            node.insert("type".into(), only);
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        let Some(Value::Array(branches)) = node.get_mut(key) else {
+            continue;
+        };
+        branches.retain(|b| b.get("type") != Some(&json!("null")));
+        if branches.len() != 1 || !branches[0].is_object() {
+            continue;
+        }
+        if let Some(Value::Array(mut branches)) = node.remove(key)
+            && let Some(Value::Object(only)) = branches.pop()
+        {
+            for (k, v) in only {
+                node.entry(k).or_insert(v);
+            }
+        }
+    }
+}
+
+/// Turns schemars' `oneOf` of documented string constants (a Rust unit enum with doc
+/// comments) into a plain `enum`, keeping the variant docs in the description.
+fn enum_from_consts(node: &mut Map<String, Value>) {
+    let Some(Value::Array(branches)) = node.get("oneOf") else {
+        return;
+    };
+    let mut values = Vec::new();
+    let mut notes = Vec::new();
+    for branch in branches {
+        let Some(Value::String(value)) = branch.get("const") else {
+            return;
+        };
+        if let Some(doc) = branch.get("description").and_then(Value::as_str) {
+            notes.push(format!("- `{value}`: {doc}"));
+        }
+        values.push(json!(value));
+    }
+    node.remove("oneOf");
+    node.insert("type".into(), json!("string"));
+    node.insert("enum".into(), Value::Array(values));
+    if !notes.is_empty() {
+        let head = node
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let text = if head.is_empty() {
+            notes.join("\n")
+        } else {
+            format!("{head}\n\n{}", notes.join("\n"))
+        };
+        node.insert("description".into(), json!(text));
+    }
+}
+
+/// Gives `format: int32` and `format: int64` integers their range, which JSON Schema does
+/// not derive from the format.
+fn bound_integer(node: &mut Map<String, Value>) {
+    let (min, max) = match node.get("format").and_then(Value::as_str) {
+        Some("int32") => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        Some("int64") => (i64::MIN, i64::MAX),
+        _ => return,
+    };
+    if !has_type(node, "integer") {
+        return;
+    }
+    node.entry("minimum").or_insert(json!(min));
+    node.entry("maximum").or_insert(json!(max));
+}
+
+/// Closes an object with known properties, as the API server's field validation does,
+/// unless it explicitly keeps unknown fields.
+fn close_object(node: &mut Map<String, Value>) {
+    let preserves = node.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+    if node.contains_key("properties") && !preserves {
+        node.entry("additionalProperties")
+            .or_insert(Value::Bool(false));
+    }
+}
+
+fn has_type(node: &Map<String, Value>, name: &str) -> bool {
+    match node.get("type") {
+        Some(Value::String(t)) => t == name,
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == name),
+        _ => false,
+    }
+}
+
+/// k8s-openapi marks `IntOrString` and `Quantity` only with `x-kubernetes-int-or-string`,
+/// which JSON Schema ignores. An `IntOrString` is an int32 or a string; a `Quantity` is a
+/// number or a string in the quantity grammar. Type lists (rather than `anyOf`) keep the
+/// error for a wrong value to one line: `minimum`/`maximum` only apply to numbers and
+/// `pattern` only to strings.
+fn type_int_or_string(defs: &mut Map<String, Value>) {
+    if let Some(Value::Object(def)) = defs.get_mut(INT_OR_STRING_DEF) {
+        def.insert("type".into(), json!(["integer", "string"]));
+        def.insert("minimum".into(), json!(i32::MIN));
+        def.insert("maximum".into(), json!(i32::MAX));
+    }
+    if let Some(Value::Object(def)) = defs.get_mut(QUANTITY_DEF) {
+        def.insert("type".into(), json!(["number", "string"]));
+        def.insert("pattern".into(), json!(QUANTITY_PATTERN));
+    }
+}
+
+/// Requires `metadata.name` on the `RayCluster` only. `ObjectMeta` is shared with the Pod
+/// templates (where the name is optional), so the requirement sits on the `RayCluster`'s
+/// `metadata` property: next to its inline properties, or next to its `$ref`.
+fn require_metadata_name(root: &mut Map<String, Value>) {
+    let Some(Value::Object(metadata)) = root
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("metadata"))
+    else {
+        return;
+    };
+    let required = metadata.entry("required").or_insert_with(|| json!([]));
+    if let Value::Array(names) = required
+        && !names.iter().any(|n| n == "name")
+    {
+        names.push(json!("name"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+struct Compiled {
+    schema: Value,
+    validator: Validator,
+}
+
+static COMPILED: LazyLock<Compiled> = LazyLock::new(|| match compile() {
+    Ok(compiled) => compiled,
+    Err(message) => panic!("the embedded RayCluster schema is broken: {message}"),
+});
+
+fn compiled() -> &'static Compiled {
+    &COMPILED
+}
+
+fn compile() -> Result<Compiled, String> {
+    let schema: Value = serde_json::from_str(SCHEMA_JSON).map_err(|e| e.to_string())?;
+    let validator = jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .with_pattern_options(PatternOptions::regex())
+        .should_validate_formats(true)
+        .offline()
+        .build(&schema)
+        .map_err(|e| e.to_string())?;
+    Ok(Compiled { schema, validator })
+}
+
+/// Maps one validation error to findings.
+fn report(error: &ValidationError<'_>, schema: &Value, out: &mut Vec<Finding>) {
+    let pointer = error.instance_path().as_str();
+    let instance: &Value = error.instance();
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+            let known = fields_at(schema, pointer);
+            for name in unexpected {
+                out.push(unknown_field(pointer, name, &known));
+            }
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected: Vec<JsonType> = match kind {
+                TypeKind::Single(t) => vec![*t],
+                TypeKind::Multiple(set) => set.iter().collect(),
+            };
+            out.push(wrong_type(pointer, &expected, instance));
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property
+                .as_str()
+                .map_or_else(|| property.to_string(), str::to_owned);
+            out.push(Finding::new(
+                Code::MissingField,
+                pointer,
+                format!("missing required field `{name}`"),
+            ));
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<&Value> = options
+                .as_array()
+                .map_or_else(|| vec![options.as_ref()], |a| a.iter().collect());
+            out.push(invalid_value(pointer, instance, &allowed));
+        }
+        ValidationErrorKind::Constant { expected_value } => {
+            out.push(invalid_value(pointer, instance, &[expected_value.as_ref()]));
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            out.push(out_of_range(
+                pointer,
+                instance,
+                limit,
+                "less than the minimum",
+            ));
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            out.push(out_of_range(
+                pointer,
+                instance,
+                limit,
+                "greater than the maximum",
+            ));
+        }
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            out.push(out_of_range(pointer, instance, limit, "not greater than"));
+        }
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            out.push(out_of_range(pointer, instance, limit, "not less than"));
+        }
+        ValidationErrorKind::Pattern { pattern } if pattern == QUANTITY_PATTERN => {
+            out.push(Finding::new(
+                Code::InvalidQuantity,
+                pointer,
+                format!(
+                    "`{}` is not a Kubernetes quantity (e.g. `500m`, `2`, `4Gi`)",
+                    shown(instance)
+                ),
+            ));
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            report_alternatives(pointer, instance, context, schema, out);
+        }
+        _ => out.push(Finding::new(
+            Code::SchemaViolation,
+            pointer,
+            error.to_string(),
+        )),
+    }
+}
+
+/// Reports a failed `anyOf`/`oneOf` as one clear finding: the errors of the one branch whose
+/// type the value has, or a single wrong-type finding when the value has none of their types.
+fn report_alternatives(
+    pointer: &str,
+    instance: &Value,
+    branches: &[Vec<ValidationError<'static>>],
+    schema: &Value,
+    out: &mut Vec<Finding>,
+) {
+    let is_type_miss = |e: &ValidationError<'_>| {
+        e.instance_path().as_str() == pointer
+            && matches!(e.kind(), ValidationErrorKind::Type { .. })
+    };
+    let fitting = branches
+        .iter()
+        .filter(|errors| !errors.iter().any(is_type_miss))
+        .min_by_key(|errors| errors.len());
+    if let Some(errors) = fitting {
+        for error in errors {
+            report(error, schema, out);
+        }
+        return;
+    }
+    let mut expected = Vec::new();
+    for error in branches.iter().flatten() {
+        if let ValidationErrorKind::Type { kind } = error.kind() {
+            match kind {
+                TypeKind::Single(t) => expected.push(*t),
+                TypeKind::Multiple(set) => expected.extend(set.iter()),
+            }
+        }
+    }
+    out.push(wrong_type(pointer, &expected, instance));
+}
+
+fn unknown_field(parent: &str, name: &str, known: &[String]) -> Finding {
+    let pointer = child(parent, name);
+    if let Some(suggestion) = suggest(name, known) {
+        return Finding::new(
+            Code::UnknownField,
+            pointer,
+            format!("unknown field `{name}`; did you mean `{suggestion}`?"),
+        )
+        .at_key();
+    }
+    let finding = Finding::new(
+        Code::UnknownField,
+        pointer,
+        format!("unknown field `{name}`"),
+    )
+    .at_key();
+    if known.is_empty() {
+        return finding;
+    }
+    let mut listed = known
+        .iter()
+        .take(MAX_LISTED_FIELDS)
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if known.len() > MAX_LISTED_FIELDS {
+        let rest = known.len() - MAX_LISTED_FIELDS;
+        listed = format!("{listed} and {rest} more");
+    }
+    finding.help(format!("the fields allowed here are {listed}"))
+}
+
+fn wrong_type(pointer: &str, expected: &[JsonType], found: &Value) -> Finding {
+    let mut kinds: Vec<JsonType> = Vec::new();
+    for t in expected {
+        if *t != JsonType::Null && !kinds.contains(t) {
+            kinds.push(*t);
+        }
+    }
+    // "a number" already admits integers.
+    if kinds.contains(&JsonType::Number) {
+        kinds.retain(|t| *t != JsonType::Integer);
+    }
+    kinds.sort_by_key(|t| type_rank(*t));
+    let names: Vec<&str> = kinds.iter().map(|t| type_name(*t)).collect();
+    Finding::new(
+        Code::WrongType,
+        pointer,
+        format!("expected {}, found {}", or_list(&names), describe(found)),
+    )
+}
+
+fn invalid_value(pointer: &str, found: &Value, allowed: &[&Value]) -> Finding {
+    let field = field_name(pointer);
+    let choices: Vec<String> = allowed.iter().map(|v| format!("`{}`", shown(v))).collect();
+    let expected = if choices.len() == 1 {
+        choices.join("")
+    } else {
+        format!("one of {}", choices.join(", "))
+    };
+    let finding = Finding::new(
+        Code::InvalidEnumValue,
+        pointer,
+        format!(
+            "invalid value `{}` for {field}; expected {expected}",
+            shown(found)
+        ),
+    );
+    let names: Vec<String> = allowed
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    match found.as_str().and_then(|s| suggest(s, &names)) {
+        Some(suggestion) => finding.help(format!("did you mean `{suggestion}`?")),
+        None => finding,
+    }
+}
+
+fn out_of_range(pointer: &str, found: &Value, limit: &Value, relation: &str) -> Finding {
+    let bits = if *limit == json!(i32::MAX) || *limit == json!(i32::MIN) {
+        Some((32, i64::from(i32::MIN), i64::from(i32::MAX)))
+    } else if *limit == json!(i64::MAX) || *limit == json!(i64::MIN) {
+        Some((64, i64::MIN, i64::MAX))
+    } else {
+        None
+    };
+    match bits {
+        Some((bits, min, max)) => Finding::new(
+            Code::OutOfRange,
+            pointer,
+            format!("{found} is out of range for a {bits}-bit integer"),
+        )
+        .help(format!("the value must be between {min} and {max}")),
+        None => Finding::new(
+            Code::OutOfRange,
+            pointer,
+            format!("{found} is {relation} {limit}"),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking the schema by instance pointer.
+
+/// The field names allowed in the object at `pointer`, sorted.
+fn fields_at(schema: &Value, pointer: &str) -> Vec<String> {
+    let Some(node) = schema_at(schema, pointer) else {
+        return Vec::new();
+    };
+    let mut names = BTreeSet::new();
+    for view in views(schema, node) {
+        if let Some(Value::Object(props)) = view.get("properties") {
+            names.extend(props.keys().cloned());
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// The subschema that governs the instance at `pointer`.
+fn schema_at<'s>(schema: &'s Value, pointer: &str) -> Option<&'s Value> {
+    let mut node = schema;
+    for raw in pointer.split('/').skip(1) {
+        let segment = raw.replace("~1", "/").replace("~0", "~");
+        node = step(schema, node, &segment)?;
+    }
+    Some(node)
+}
+
+fn step<'s>(schema: &'s Value, node: &'s Value, segment: &str) -> Option<&'s Value> {
+    let views = views(schema, node);
+    let named = views
+        .iter()
+        .find_map(|v| v.get("properties").and_then(|p| p.get(segment)));
+    if named.is_some() {
+        return named;
+    }
+    let is_index = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
+    views.iter().find_map(|v| {
+        let items = v.get("items").filter(|i| is_index && i.is_object());
+        items.or_else(|| v.get("additionalProperties").filter(|a| a.is_object()))
+    })
+}
+
+/// A node together with what it refers to (`$ref`) and its combinator branches.
+fn views<'s>(schema: &'s Value, node: &'s Value) -> Vec<&'s Value> {
+    let mut out = Vec::new();
+    let mut pending = vec![(node, 0)];
+    while let Some((current, depth)) = pending.pop() {
+        if depth > MAX_WALK_DEPTH {
+            continue;
+        }
+        out.push(current);
+        if let Some(target) = current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| schema.pointer(p))
+        {
+            pending.push((target, depth + 1));
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if let Some(Value::Array(branches)) = current.get(key) {
+                pending.extend(branches.iter().map(|b| (b, depth + 1)));
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wording.
+
+/// The closest known name to `name`: the same name up to case, `_` and `-`; else the nearest
+/// by edit distance (transpositions count once) within 1 edit for short names and 2 for
+/// longer ones; else the shortest name that `name` is a prefix of (or the longest that is a
+/// prefix of `name`), for names of at least four characters.
+pub(crate) fn suggest(name: &str, known: &[String]) -> Option<String> {
+    let folded = fold(name);
+    if let Some(same) = known.iter().find(|k| fold(k) == folded) {
+        return Some(same.clone());
+    }
+    let length = name.chars().count();
+    let budget = match length {
+        0..=3 => 0,
+        4..=5 => 1,
+        _ => 2,
+    };
+    let nearest = known
+        .iter()
+        .map(|k| (edit_distance(&folded, &fold(k)), k))
+        .filter(|(d, _)| *d <= budget)
+        .min_by_key(|(d, _)| *d);
+    if let Some((_, k)) = nearest {
+        return Some(k.clone());
+    }
+    if length < 4 {
+        return None;
+    }
+    known
+        .iter()
+        .filter(|k| {
+            let k = fold(k);
+            k.len() >= 4 && (k.starts_with(&folded) || folded.starts_with(&k))
+        })
+        .min_by_key(|k| k.chars().count().abs_diff(length))
+        .cloned()
+}
+
+fn fold(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent
+/// transpositions each cost one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for (i, cell) in d.iter_mut().step_by(width).enumerate() {
+        *cell = i;
+    }
+    for (j, cell) in d.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = best;
+        }
+    }
+    d[a.len() * width + b.len()]
+}
+
+fn type_name(t: JsonType) -> &'static str {
+    match t {
+        JsonType::Null => "null",
+        JsonType::Boolean => "a boolean",
+        JsonType::Integer => "an integer",
+        JsonType::Number => "a number",
+        JsonType::String => "a string",
+        JsonType::Array => "an array",
+        JsonType::Object => "an object",
+    }
+}
+
+fn type_rank(t: JsonType) -> u8 {
+    match t {
+        JsonType::Integer => 0,
+        JsonType::Number => 1,
+        JsonType::String => 2,
+        JsonType::Boolean => 3,
+        JsonType::Object => 4,
+        JsonType::Array => 5,
+        JsonType::Null => 6,
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => "nothing".to_owned(),
+        [only] => (*only).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// What a value is, with the value itself for scalars.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("a boolean ({b})"),
+        Value::Number(n) if n.is_f64() => format!("a number ({n})"),
+        Value::Number(n) => format!("an integer ({n})"),
+        Value::String(_) => format!("a string ({})", truncate(&value.to_string())),
+        Value::Array(items) if items.is_empty() => "an empty array".to_owned(),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(map) if map.is_empty() => "an empty object".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+/// A value as it would be written in YAML: strings bare, anything else as compact JSON.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => truncate(s),
+        other => truncate(&other.to_string()),
+    }
+}
+
+fn truncate(text: &str) -> String {
+    if text.chars().count() <= MAX_SHOWN_CHARS {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(MAX_SHOWN_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// The field a pointer ends at, for messages: `` `serviceType` ``, `` `accessModes[0]` ``.
+fn field_name(pointer: &str) -> String {
+    let segments: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let is_index = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match segments.as_slice() {
+        [] => "the document".to_owned(),
+        [.., parent, last] if is_index(last) && !is_index(parent) => {
+            format!("`{parent}[{last}]`")
+        }
+        [.., last] => format!("`{last}`"),
+    }
+}
+
+/// Orders JSON Pointers segment by segment, array indexes numerically.
+fn pointer_order(left: &str, right: &str) -> Ordering {
+    let mut left = left.split('/');
+    let mut right = right.split('/');
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(l), Some(r)) => {
+                let order = match (l.parse::<u64>(), r.parse::<u64>()) {
+                    (Ok(li), Ok(ri)) => li.cmp(&ri).then_with(|| l.cmp(r)),
+                    _ => l.cmp(r),
+                };
+                if order != Ordering::Equal {
+                    return order;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Instant;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn minimal() -> Value {
+        json!({
+            "apiVersion": "ray.io/v1",
+            "kind": "RayCluster",
+            "metadata": {"name": "demo"},
+            "spec": {
+                "rayVersion": "2.9.0",
+                "headGroupSpec": {
+                    "rayStartParams": {},
+                    "template": {"spec": {"containers": [
+                        {"name": "ray-head", "image": "rayproject/ray:2.9.0"}
+                    ]}}
+                },
+                "workerGroupSpecs": [{
+                    "groupName": "small",
+                    "replicas": 1,
+                    "minReplicas": 0,
+                    "maxReplicas": 4,
+                    "rayStartParams": {},
+                    "template": {"spec": {"containers": [
+                        {"name": "ray-worker", "image": "rayproject/ray:2.9.0"}
+                    ]}}
+                }]
+            }
+        })
+    }
+
+    /// `minimal()` with one value replaced at `pointer`.
+    fn with(pointer: &str, value: Value) -> Value {
+        let mut doc = minimal();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let target = doc.pointer_mut(parent).unwrap();
+        match target {
+            Value::Object(map) => {
+                map.insert(key.to_owned(), value);
+            }
+            Value::Array(items) => items[key.parse::<usize>().unwrap()] = value,
+            _ => panic!("{parent} is not a container"),
+        }
+        doc
+    }
+
+    fn only(findings: &[Finding]) -> &Finding {
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        &findings[0]
+    }
+
+    fn render(schema: &Value) -> String {
+        let mut text = serde_json::to_string_pretty(schema).unwrap();
+        text.push('\n');
+        text
+    }
+
+    #[test]
+    fn schema_file_is_not_stale() {
+        let fresh = render(&generate());
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/raycluster.schema.json");
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+            return;
+        }
+        assert!(
+            fresh == SCHEMA_JSON,
+            "schemas/raycluster.schema.json is stale; run `UPDATE_SCHEMA=1 cargo test --lib schema::`"
+        );
+    }
+
+    #[test]
+    fn embedded_schema_compiles() {
+        let mut fastest = std::time::Duration::MAX;
+        for _ in 0..5 {
+            let start = Instant::now();
+            let compiled = compile();
+            let elapsed = start.elapsed();
+            assert!(compiled.is_ok(), "{:?}", compiled.err());
+            fastest = fastest.min(elapsed);
+        }
+        let start = Instant::now();
+        let findings = check(&minimal());
+        let first = start.elapsed();
+        let start = Instant::now();
+        let again = check(&minimal());
+        let second = start.elapsed();
+        assert_eq!(findings, again);
+        println!(
+            "schema: {} bytes; compile {fastest:?} (fastest of 5); \
+             first check {first:?}, next check {second:?}",
+            SCHEMA_JSON.len()
+        );
+    }
+
+    #[test]
+    fn generated_schema_has_no_nulls_open_objects_or_untyped_int_or_strings() {
+        fn walk(node: &Value, path: &str) {
+            match node {
+                Value::Object(map) => {
+                    assert_ne!(map.get("type"), Some(&json!("null")), "{path}");
+                    if let Some(Value::Array(types)) = map.get("type") {
+                        assert!(!types.contains(&json!("null")), "{path}");
+                    }
+                    if map.contains_key("properties")
+                        && map.get("x-kubernetes-preserve-unknown-fields").is_none()
+                    {
+                        assert!(map.contains_key("additionalProperties"), "{path}");
+                    }
+                    if map.contains_key("x-kubernetes-int-or-string") {
+                        assert!(map.contains_key("type"), "{path}");
+                    }
+                    assert!(
+                        !map.contains_key("anyOf") && !map.contains_key("oneOf"),
+                        "{path}"
+                    );
+                    for (k, v) in map {
+                        walk(v, &format!("{path}/{k}"));
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, &format!("{path}/{i}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let schema = generate();
+        walk(&schema, "");
+        assert_eq!(schema["$id"], json!(SCHEMA_ID));
+        assert_eq!(
+            schema["properties"]["status"]["x-kubernetes-preserve-unknown-fields"],
+            true
+        );
+        assert!(
+            schema["properties"]["status"]
+                .get("additionalProperties")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn accepts_a_minimal_cluster() {
+        assert_eq!(check(&minimal()), vec![]);
+    }
+
+    #[test]
+    fn accepts_a_status_of_any_shape() {
+        let doc = with(
+            "/status",
+            json!({"state": "ready", "anything": [1, {"x": true}]}),
+        );
+        assert_eq!(check(&doc), vec![]);
+    }
+
+    #[test]
+    fn rejects_an_unknown_container_field_with_a_suggestion() {
+        let pointer = "/spec/workerGroupSpecs/0/template/spec/containers/0/imagePullPolicyy";
+        let findings = check(&with(pointer, json!("Always")));
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::UnknownField);
+        assert_eq!(finding.pointer, pointer);
+        assert_eq!(finding.anchor, crate::diagnostic::Anchor::Key);
+        assert_eq!(
+            finding.message,
+            "unknown field `imagePullPolicyy`; did you mean `imagePullPolicy`?"
+        );
+    }
+
+    #[test]
+    fn suggests_min_replicas_for_min_replica() {
+        let findings = check(&with("/spec/workerGroupSpecs/0/minReplica", json!(1)));
+        let finding = only(&findings);
+        assert_eq!(finding.pointer, "/spec/workerGroupSpecs/0/minReplica");
+        assert_eq!(
+            finding.message,
+            "unknown field `minReplica`; did you mean `minReplicas`?"
+        );
+    }
+
+    #[test]
+    fn lists_the_known_fields_when_nothing_is_close() {
+        let findings = check(&with("/spec/workerGroupSpecs/0/foo", json!(1)));
+        let finding = only(&findings);
+        assert_eq!(finding.message, "unknown field `foo`");
+        let help = finding.help.as_deref().unwrap();
+        assert!(help.starts_with("the fields allowed here are `groupName`, `idleTimeoutSeconds`"));
+        assert!(help.contains("`template`"), "{help}");
+    }
+
+    #[test]
+    fn truncates_long_field_lists() {
+        let findings = check(&with("/spec/headGroupSpec/template/spec/qqqq", json!(true)));
+        let help = only(&findings).help.as_deref().unwrap();
+        assert!(help.ends_with(" more"), "{help}");
+    }
+
+    #[test]
+    fn reports_a_wrong_type_with_the_value_found() {
+        let findings = check(&with("/spec/workerGroupSpecs/0/replicas", json!("abc")));
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::WrongType);
+        assert_eq!(finding.pointer, "/spec/workerGroupSpecs/0/replicas");
+        assert_eq!(
+            finding.message,
+            "expected an integer, found a string (\"abc\")"
+        );
+    }
+
+    #[test]
+    fn truncates_long_values_in_messages() {
+        let long = "x".repeat(100);
+        let findings = check(&with("/spec/suspend", json!(long)));
+        let message = &only(&findings).message;
+        assert!(
+            message.starts_with("expected a boolean, found a string (\"xxx"),
+            "{message}"
+        );
+        assert!(message.ends_with("…)"), "{message}");
+        assert!(message.chars().count() < 80, "{message}");
+    }
+
+    #[test]
+    fn reports_a_missing_group_name_at_the_group() {
+        let mut doc = minimal();
+        doc["spec"]["workerGroupSpecs"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("groupName");
+        let findings = check(&doc);
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::MissingField);
+        assert_eq!(finding.pointer, "/spec/workerGroupSpecs/0");
+        assert_eq!(finding.message, "missing required field `groupName`");
+    }
+
+    #[test]
+    fn requires_the_cluster_name_but_not_a_pod_template_name() {
+        let findings = check(&with("/metadata", json!({"labels": {"a": "b"}})));
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::MissingField);
+        assert_eq!(finding.pointer, "/metadata");
+        assert_eq!(finding.message, "missing required field `name`");
+        let doc = with(
+            "/spec/headGroupSpec/template/metadata",
+            json!({"labels": {"a": "b"}}),
+        );
+        assert_eq!(check(&doc), vec![]);
+    }
+
+    #[test]
+    fn lists_the_allowed_values_of_an_enum() {
+        let findings = check(&with("/spec/headGroupSpec/serviceType", json!("Foo")));
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::InvalidEnumValue);
+        assert_eq!(
+            finding.message,
+            "invalid value `Foo` for `serviceType`; expected one of `ClusterIP`, `NodePort`, `LoadBalancer`"
+        );
+        assert_eq!(finding.help, None);
+    }
+
+    #[test]
+    fn suggests_the_right_case_of_an_enum_value() {
+        let findings = check(&with("/spec/headGroupSpec/serviceType", json!("nodeport")));
+        assert_eq!(
+            only(&findings).help.as_deref(),
+            Some("did you mean `NodePort`?")
+        );
+    }
+
+    #[test]
+    fn reports_a_wrong_kind_as_an_invalid_value() {
+        let findings = check(&with("/kind", json!("RayJob")));
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::InvalidEnumValue);
+        assert_eq!(
+            finding.message,
+            "invalid value `RayJob` for `kind`; expected `RayCluster`"
+        );
+    }
+
+    #[test]
+    fn rejects_replicas_beyond_int32() {
+        let findings = check(&with(
+            "/spec/workerGroupSpecs/0/replicas",
+            json!(2_147_483_648_i64),
+        ));
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::OutOfRange);
+        assert_eq!(
+            finding.message,
+            "2147483648 is out of range for a 32-bit integer"
+        );
+    }
+
+    #[test]
+    fn rejects_a_quantity_that_is_not_one() {
+        let pointer = "/spec/workerGroupSpecs/0/template/spec/containers/0/resources";
+        let findings = check(&with(pointer, json!({"limits": {"cpu": "2 cores"}})));
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::InvalidQuantity);
+        assert_eq!(finding.pointer, format!("{pointer}/limits/cpu"));
+        assert_eq!(
+            finding.message,
+            "`2 cores` is not a Kubernetes quantity (e.g. `500m`, `2`, `4Gi`)"
+        );
+    }
+
+    #[test]
+    fn accepts_quantities_as_numbers_and_strings() {
+        let pointer = "/spec/workerGroupSpecs/0/template/spec/containers/0/resources";
+        let resources = json!({
+            "limits": {"cpu": 2, "memory": "4Gi", "nvidia.com/gpu": 1},
+            "requests": {"cpu": 0.5, "memory": "512M", "ephemeral-storage": "1e3", "x": "+.5m"}
+        });
+        assert_eq!(check(&with(pointer, resources)), vec![]);
+        let findings = check(&with(pointer, json!({"limits": {"cpu": true}})));
+        assert_eq!(
+            only(&findings).message,
+            "expected a number or a string, found a boolean (true)"
+        );
+    }
+
+    #[test]
+    fn accepts_an_int_or_string_probe_port_either_way() {
+        let pointer = "/spec/workerGroupSpecs/0/template/spec/containers/0/livenessProbe";
+        for port in [json!(8080), json!("http")] {
+            let probe = json!({"httpGet": {"path": "/", "port": port}});
+            assert_eq!(check(&with(pointer, probe)), vec![]);
+        }
+        let probe = json!({"httpGet": {"path": "/", "port": [8080]}});
+        let findings = check(&with(pointer, probe));
+        let finding = only(&findings);
+        assert_eq!(finding.code, Code::WrongType);
+        assert_eq!(
+            finding.message,
+            "expected an integer or a string, found an array"
+        );
+    }
+
+    #[test]
+    fn reports_one_finding_for_a_failed_any_of() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"size": {"anyOf": [
+                {"type": "integer"},
+                {"type": "string", "pattern": QUANTITY_PATTERN}
+            ]}}
+        });
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let run = |size: Value| findings(&validator, &schema, &json!({"size": size}));
+        assert_eq!(run(json!(3)), vec![]);
+        assert_eq!(run(json!("3Gi")), vec![]);
+        let bad_string = run(json!("2 cores"));
+        assert_eq!(only(&bad_string).code, Code::InvalidQuantity);
+        let bad_type = run(json!(true));
+        let finding = only(&bad_type);
+        assert_eq!(finding.code, Code::WrongType);
+        assert_eq!(finding.pointer, "/size");
+        assert_eq!(
+            finding.message,
+            "expected an integer or a string, found a boolean (true)"
+        );
+    }
+
+    #[test]
+    fn collects_every_error_sorted_with_pointers_into_the_input() {
+        let mut doc = minimal();
+        doc["spec"]["workerGroupSpecs"][0]["replicas"] = json!("many");
+        doc["spec"]["workerGroupSpecs"][0]["minReplica"] = json!(1);
+        doc["spec"]["workerGroupSpecs"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("groupName");
+        doc["spec"]["headGroupSpec"]["serviceType"] = json!("Internal");
+        doc["spec"]["headGroupSpec"]["template"]["spec"]["containers"][0]["ports"] =
+            json!([{"containerPort": 99_999_999_999_i64}]);
+        doc["spec"]["extra"] = json!(1);
+        doc["metadata"] = json!({"labels": {"a": 1}});
+        let findings = check(&doc);
+        let codes: Vec<(&str, Code)> = findings
+            .iter()
+            .map(|f| (f.pointer.as_str(), f.code))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("/metadata", Code::MissingField),
+                ("/metadata/labels/a", Code::WrongType),
+                ("/spec/extra", Code::UnknownField),
+                ("/spec/headGroupSpec/serviceType", Code::InvalidEnumValue),
+                (
+                    "/spec/headGroupSpec/template/spec/containers/0/ports/0/containerPort",
+                    Code::OutOfRange
+                ),
+                ("/spec/workerGroupSpecs/0", Code::MissingField),
+                ("/spec/workerGroupSpecs/0/minReplica", Code::UnknownField),
+                ("/spec/workerGroupSpecs/0/replicas", Code::WrongType),
+            ]
+        );
+        for finding in &findings {
+            assert!(doc.pointer(&finding.pointer).is_some(), "{finding:?}");
+        }
+    }
+
+    #[test]
+    fn orders_array_indexes_numerically() {
+        assert_eq!(pointer_order("/a/2/b", "/a/10"), Ordering::Less);
+        assert_eq!(pointer_order("/a", "/a/0"), Ordering::Less);
+        assert_eq!(pointer_order("/a/b", "/a/b"), Ordering::Equal);
+    }
+
+    #[test]
+    fn measures_edit_distance_with_transpositions() {
+        assert_eq!(edit_distance("minreplica", "minreplicas"), 1);
+        assert_eq!(edit_distance("grupo", "group"), 2);
+        assert_eq!(edit_distance("gropu", "group"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+    }
+
+    #[test]
+    fn suggests_by_case_spelling_and_prefix_but_not_wildly() {
+        let known: Vec<String> = ["groupName", "maxReplicas", "minReplicas", "rayStartParams"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert_eq!(suggest("group_name", &known).as_deref(), Some("groupName"));
+        assert_eq!(
+            suggest("maxReplica", &known).as_deref(),
+            Some("maxReplicas")
+        );
+        assert_eq!(
+            suggest("rayStart", &known).as_deref(),
+            Some("rayStartParams")
+        );
+        assert_eq!(suggest("foo", &known), None);
+        assert_eq!(suggest("replicas", &known), None);
+    }
+
+    #[test]
+    fn knows_the_fields_of_a_container() {
+        let fields = known_fields("/spec/headGroupSpec/template/spec/containers/0");
+        assert!(fields.contains(&"imagePullPolicy".to_owned()), "{fields:?}");
+        assert!(known_fields("/metadata/labels").is_empty());
+        assert!(known_fields("/nowhere/at/all").is_empty());
+    }
+
+    /// Removes `key: null` entries at every depth, as the parser does.
+    fn prune_nulls(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|_, v| !v.is_null());
+                map.values_mut().for_each(prune_nulls);
+            }
+            Value::Array(items) => items.iter_mut().for_each(prune_nulls),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn accepts_every_kuberay_sample_cluster() {
+        let dir = Path::new("/work/shared/kuberay/samples");
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            println!("skipped: {} does not exist", dir.display());
+            return;
+        };
+        let mut paths: Vec<_> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        paths.sort();
+        let mut clusters = 0;
+        let mut failures = Vec::new();
+        for path in &paths {
+            let text = std::fs::read_to_string(path).unwrap();
+            let options = serde_saphyr::options! { legacy_octal_numbers: true };
+            let docs: Vec<Value> =
+                serde_saphyr::from_multiple_with_options(&text, options).unwrap();
+            for mut doc in docs {
+                if doc.get("kind") != Some(&json!("RayCluster")) {
+                    continue;
+                }
+                prune_nulls(&mut doc);
+                clusters += 1;
+                for finding in check(&doc) {
+                    failures.push(format!(
+                        "{}: {} {}",
+                        path.display(),
+                        finding.pointer,
+                        finding.message
+                    ));
+                }
+            }
+        }
+        println!("checked {clusters} RayClusters in {} files", paths.len());
+        assert!(clusters >= 40, "only {clusters} RayClusters found");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}

@@ -1,0 +1,128 @@
+//! Conformance: KubeRay's own sample RayClusters (read from `../shared/kuberay/samples`, never
+//! copied into the project) compile, or are refused only with a code documented as "needs the
+//! operator"; for `ray-cluster.sample.yaml` the `ray start` commands equal the operator's.
+//! When the corpus is absent the tests print a notice and pass.
+
+// Test helpers panic on unexpected input by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::PathBuf;
+
+use raycc::codes::Code;
+use raycc::compile::{Input, Output, compile};
+use raycc::diagnostic::Severity;
+use raycc::normalize::Options;
+
+fn samples_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/kuberay/samples");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "notice: {} not found; KubeRay conformance tests skipped",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn compile_file(path: &PathBuf, opts: &Options) -> Output {
+    let bytes = fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    compile(
+        &[Input {
+            name: &name,
+            bytes: &bytes,
+        }],
+        opts,
+    )
+}
+
+#[test]
+fn kuberay_samples_compile_or_are_refused_with_a_documented_code() {
+    let Some(dir) = samples_dir() else { return };
+    let mut samples: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    samples.sort();
+    assert!(samples.len() >= 40, "expected the 46 KubeRay samples");
+    let mut compiled = 0;
+    let mut report = Vec::new();
+    for s in &samples {
+        let out = compile_file(s, &Options::default());
+        let errors: Vec<_> = out
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        if errors.is_empty() {
+            compiled += 1;
+            assert!(out.clusters >= 1, "{}: no RayCluster compiled", s.display());
+        } else {
+            for e in &errors {
+                assert_eq!(
+                    e.code,
+                    Code::UnsupportedFeature,
+                    "{}: refused with an unexpected error: {} {}",
+                    s.display(),
+                    e.code,
+                    e.message
+                );
+            }
+            report.push(format!(
+                "{}: refused ({})",
+                s.file_name().unwrap().to_string_lossy(),
+                errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+    }
+    println!("{compiled} of {} KubeRay samples compile", samples.len());
+    for r in &report {
+        println!("  {r}");
+    }
+    assert!(
+        compiled * 10 >= samples.len() * 9,
+        "only {compiled} of {} compile",
+        samples.len()
+    );
+}
+
+fn ray_container_arg(out: &Output, name: &str) -> String {
+    let doc = out
+        .documents
+        .iter()
+        .find(|d| d.value["kind"] == "StatefulSet" && d.value["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no StatefulSet {name}"));
+    doc.value["spec"]["template"]["spec"]["containers"][0]["args"][0]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn sample_ray_start_commands_match_the_operator_token_for_token() {
+    let Some(dir) = samples_dir() else { return };
+    let opts = Options {
+        default_namespace: Some("default".into()),
+        ..Options::default()
+    };
+    let out = compile_file(&dir.join("ray-cluster.sample.yaml"), &opts);
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let head = ray_container_arg(&out, "raycluster-kuberay-head");
+    let worker = ray_container_arg(&out, "raycluster-kuberay-workergroup-worker");
+    assert_eq!(
+        head,
+        "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; ray start --head  --block  --dashboard-agent-listen-port=52365  --dashboard-host=0.0.0.0  --memory=5368709120  --metrics-export-port=8080  --num-cpus=1 "
+    );
+    assert_eq!(
+        worker,
+        "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; ray start  --address=raycluster-kuberay-head-svc.default.svc.cluster.local:6379  --block  --dashboard-agent-listen-port=52365  --memory=1073741824  --metrics-export-port=8080  --num-cpus=1 "
+    );
+}
