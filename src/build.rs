@@ -611,7 +611,7 @@ fn inject_env(
                 }
             }
             NodeType::Worker => {
-                push_absent(envs, env("RAY_gcs_rpc_server_reconnect_timeout_s", "600"))
+                push_absent(envs, env("RAY_gcs_rpc_server_reconnect_timeout_s", "600"));
             }
         }
     }
