@@ -1,0 +1,331 @@
+//! The command line as users drive it: inputs from stdin and directories, `-o DIR` written
+//! atomically, exit codes, a closed stdout, `schema` and `explain`.
+
+// Test helpers panic on unexpected input by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn raycc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_raycc"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn raycc_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_raycc"))
+        .current_dir(root())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// A fresh, empty folder under the system temp dir.
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "raycc-cli-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(
+                    p.strip_prefix(dir)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn golden(name: &str) -> String {
+    fs::read_to_string(root().join("golden").join(name)).unwrap()
+}
+
+#[test]
+fn compile_reads_standard_input() {
+    let input = fs::read(root().join("fixtures/compile/full-v1.yaml")).unwrap();
+    let out = raycc_stdin(&["compile", "-"], &input);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        golden("compile/full-v1.yaml")
+    );
+}
+
+#[test]
+fn a_directory_is_compiled_file_by_file_in_sorted_order() {
+    let dir = temp_dir("tree");
+    fs::create_dir_all(dir.join("b")).unwrap();
+    fs::copy(
+        root().join("fixtures/compile/suspended.yaml"),
+        dir.join("b/z.yml"),
+    )
+    .unwrap();
+    fs::copy(
+        root().join("fixtures/compile/full-v1.yaml"),
+        dir.join("a.yaml"),
+    )
+    .unwrap();
+    fs::write(dir.join("notes.txt"), "not yaml").unwrap();
+    let out = raycc(&["compile", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = golden("compile/full-v1.yaml") + &golden("compile/suspended.yaml");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}
+
+#[test]
+fn files_without_a_raycluster_compile_to_nothing() {
+    let out = raycc_stdin(&["compile", "-"], b"# only a comment\n---\n---\n");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let out = raycc_stdin(&["validate", "-"], b"");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn output_folder_gets_one_file_per_object() {
+    let dir = temp_dir("out");
+    let target = dir.join("rendered");
+    let out = raycc(&[
+        "compile",
+        "fixtures/compile/full-v1.yaml",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        tree(&target),
+        [
+            "ml/service-train-gpu-worker.yaml",
+            "ml/service-train-head-svc.yaml",
+            "ml/statefulset-train-gpu-worker.yaml",
+            "ml/statefulset-train-head.yaml",
+        ]
+    );
+    let head = fs::read_to_string(target.join("ml/statefulset-train-head.yaml")).unwrap();
+    assert!(head.starts_with(raycc::layout::HEADER));
+    assert!(head.contains("name: train-head\n"));
+    // Nothing is left beside the folder.
+    assert_eq!(tree(&dir).len(), 4);
+}
+
+#[test]
+fn output_folder_keeps_foreign_files_and_prunes_only_with_the_flag() {
+    let dir = temp_dir("prune");
+    let target = dir.join("out");
+    let t = target.to_str().unwrap();
+    assert_eq!(
+        raycc(&["compile", "fixtures/compile/full-v1.yaml", "-o", t])
+            .status
+            .code(),
+        Some(0)
+    );
+    fs::write(target.join("kustomization.yaml"), "resources: []\n").unwrap();
+    // The cluster disappears from the input: its files stay without --prune.
+    assert_eq!(
+        raycc(&["compile", "fixtures/compile/suspended.yaml", "-o", t])
+            .status
+            .code(),
+        Some(0)
+    );
+    let files = tree(&target);
+    assert!(files.contains(&"ml/statefulset-train-head.yaml".to_string()));
+    assert!(files.contains(&"batch/statefulset-paused-head.yaml".to_string()));
+    assert!(files.contains(&"kustomization.yaml".to_string()));
+    // With --prune, files raycc wrote for objects that are gone are removed, others kept.
+    let out = raycc(&[
+        "compile",
+        "fixtures/compile/suspended.yaml",
+        "-o",
+        t,
+        "--prune",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let files = tree(&target);
+    assert!(!files.iter().any(|f| f.starts_with("ml/")), "{files:?}");
+    assert!(files.contains(&"kustomization.yaml".to_string()));
+    assert!(files.contains(&"batch/statefulset-paused-head.yaml".to_string()));
+}
+
+#[test]
+fn output_folder_is_untouched_when_any_input_has_an_error() {
+    let dir = temp_dir("atomic");
+    let target = dir.join("out");
+    let t = target.to_str().unwrap();
+    assert_eq!(
+        raycc(&["compile", "fixtures/compile/full-v1.yaml", "-o", t])
+            .status
+            .code(),
+        Some(0)
+    );
+    let before = tree(&target);
+    let out = raycc(&[
+        "compile",
+        "fixtures/compile/suspended.yaml",
+        "fixtures/invalid/min-replicas-above-max.yaml",
+        "-o",
+        t,
+        "--prune",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(tree(&target), before);
+    assert_eq!(
+        fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no staging folder is left behind"
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    assert_eq!(raycc(&["compile"]).status.code(), Some(2));
+    let out = raycc(&["compile", "does/not/exist.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read does/not/exist.yaml"));
+    assert_eq!(raycc(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(raycc(&["explain", "RC999"]).status.code(), Some(2));
+}
+
+#[test]
+fn invalid_input_exits_1_with_nothing_on_stdout() {
+    let out = raycc(&["compile", "fixtures/invalid/unknown-field.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let out = raycc(&[
+        "validate",
+        "fixtures/compile/full-v1.yaml",
+        "fixtures/invalid/wrong-type.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.ends_with("raycc: 2 files checked, 2 errors, 0 warnings\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let f = "fixtures/warnings/replicas-clamped.yaml";
+    assert_eq!(raycc(&["validate", f]).status.code(), Some(0));
+    assert_eq!(
+        raycc(&["validate", "--deny-warnings", f]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let one = fs::read_to_string(root().join("fixtures/compile/full-v1.yaml")).unwrap();
+    let mut many = String::new();
+    for i in 0..300 {
+        many.push_str(&one.replace("name: train\n", &format!("name: train{i}\n")));
+        many.push_str("\n---\n");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_raycc"))
+        .args(["compile", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(many.as_bytes());
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn schema_prints_the_checked_in_schema() {
+    let out = raycc(&["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        fs::read_to_string(root().join("schemas/raycluster.schema.json")).unwrap()
+    );
+}
+
+#[test]
+fn explain_documents_every_code() {
+    let out = raycc(&["explain", "RC201"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for part in [
+        "RC201 min-replicas-above-max",
+        "## What it checks",
+        "## Why it matters",
+        "## Example",
+        "## Fix",
+    ] {
+        assert!(text.contains(part), "{part} missing from:\n{text}");
+    }
+    let list = String::from_utf8(raycc(&["explain", "--list"]).stdout).unwrap();
+    for code in raycc::codes::Code::ALL {
+        assert!(list.contains(code.id()), "{code} not listed");
+    }
+}
