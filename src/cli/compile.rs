@@ -5,13 +5,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use raycc::compile::{Input, Output, compile};
 use raycc::diagnostic::Severity;
 use raycc::layout::{self, HEADER, PlannedFile};
-use raycc::normalize::{Options, WorkerKind};
+use raycc::normalize::Options;
 
 use super::inputs::{SourceFile, read_inputs};
+use super::options::OptionsArgs;
 use super::render::{Style, human};
 use super::{ColorChoice, EXIT_INVALID, EXIT_OK, write_stdout};
 
@@ -29,15 +30,6 @@ pub struct CommonArgs {
     deny_warnings: bool,
 }
 
-/// The worker workload kind flag.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum WorkerKindArg {
-    /// StatefulSets (stable Pod names).
-    Statefulset,
-    /// Deployments.
-    Deployment,
-}
-
 /// Arguments of `raycc compile`.
 #[derive(Debug, Args)]
 pub struct CompileArgs {
@@ -49,16 +41,8 @@ pub struct CompileArgs {
     /// With -o: remove files raycc wrote earlier that no longer correspond to an object.
     #[arg(long, requires = "output")]
     prune: bool,
-    /// Workload kind for worker groups that do not choose one with the
-    /// `raycc.io/worker-kind` annotation.
-    #[arg(long, value_enum, default_value = "statefulset")]
-    worker_kind: WorkerKindArg,
-    /// Cluster DNS domain used in the head address of namespaced clusters.
-    #[arg(long, default_value = "cluster.local", value_name = "DOMAIN")]
-    cluster_domain: String,
-    /// Namespace for RayClusters that set none.
-    #[arg(long, value_name = "NS")]
-    namespace: Option<String>,
+    #[command(flatten)]
+    options: OptionsArgs,
 }
 
 /// Arguments of `raycc validate`.
@@ -114,14 +98,7 @@ pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<u8> {
 
 /// Runs `raycc compile`.
 pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
-    let opts = Options {
-        worker_kind: match args.worker_kind {
-            WorkerKindArg::Statefulset => WorkerKind::StatefulSet,
-            WorkerKindArg::Deployment => WorkerKind::Deployment,
-        },
-        cluster_domain: args.cluster_domain.clone(),
-        default_namespace: args.namespace.clone(),
-    };
+    let opts = args.options.to_options();
     let (output, failed) = run_pipeline(&args.common, &opts, false)?;
     if failed {
         return Ok(EXIT_INVALID);

@@ -5,6 +5,7 @@
 mod compile;
 mod explain;
 mod inputs;
+mod options;
 mod render;
 mod schema;
 
