@@ -13,6 +13,7 @@ pub mod build;
 pub mod codes;
 pub mod compile;
 pub mod diagnostic;
+pub mod diff;
 pub mod emit;
 pub mod layout;
 pub mod model;

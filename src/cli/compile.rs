@@ -41,6 +41,9 @@ pub struct CompileArgs {
     /// With -o: remove files raycc wrote earlier that no longer correspond to an object.
     #[arg(long, requires = "output")]
     prune: bool,
+    /// With -o: write nothing; exit 1 when DIR is not what compile would write.
+    #[arg(long, requires = "output")]
+    check: bool,
     #[command(flatten)]
     options: OptionsArgs,
 }
@@ -107,6 +110,9 @@ pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
         None => write_stdout(output.yaml().as_bytes())?,
         Some(dir) => {
             let files = layout::plan(&output.documents)?;
+            if args.check {
+                return check_dir(dir, &files);
+            }
             write_dir(dir, &files, args.prune)?;
         }
     }
@@ -165,6 +171,57 @@ fn write_dir(dir: &Path, files: &[PlannedFile], prune: bool) -> anyhow::Result<(
         let _ = fs::remove_dir_all(&staging);
     }
     result
+}
+
+/// Compares `dir` with the planned files: every planned file must be there with the same
+/// contents, and no file raycc wrote may be left over.
+fn check_dir(dir: &Path, files: &[PlannedFile]) -> anyhow::Result<u8> {
+    let mut problems = Vec::new();
+    let planned: std::collections::BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for f in files {
+        match fs::read(dir.join(&f.path)) {
+            Ok(bytes) if bytes == f.contents.as_bytes() => {}
+            Ok(_) => problems.push(format!("changed: {}", f.path)),
+            Err(_) => problems.push(format!("missing: {}", f.path)),
+        }
+    }
+    if dir.is_dir() {
+        let mut existing = Vec::new();
+        list_files(dir, Path::new(""), &mut existing)?;
+        for rel in existing {
+            let bytes = fs::read(dir.join(&rel))?;
+            if bytes.starts_with(HEADER.as_bytes()) && !planned.contains(rel.as_str()) {
+                problems.push(format!("no longer generated: {rel}"));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(EXIT_OK);
+    }
+    problems.sort();
+    eprintln!("raycc: {} is out of date:", dir.display());
+    for p in &problems {
+        eprintln!("  {p}");
+    }
+    eprintln!(
+        "run `raycc compile -o {} --prune` to update it",
+        dir.display()
+    );
+    Ok(EXIT_INVALID)
+}
+
+/// The files below `dir/rel`, as `/`-separated relative paths.
+fn list_files(dir: &Path, rel: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
+    for entry in fs::read_dir(dir.join(rel))? {
+        let entry = entry?;
+        let rel_path = rel.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            list_files(dir, &rel_path, out)?;
+        } else {
+            out.push(rel_path.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
 }
 
 /// Copies the files of `from` that must survive into `to`.

@@ -3,6 +3,7 @@
 //! by the `raycc` library.
 
 mod compile;
+mod diff;
 mod explain;
 mod inputs;
 mod options;
@@ -34,6 +35,8 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Check RayClusters without writing anything.
     Validate(compile::ValidateArgs),
+    /// Show what a change to RayCluster sources does to the cluster.
+    Diff(diff::DiffArgs),
     /// Print the RayCluster JSON Schema that raycc validates against.
     Schema,
     /// Explain a diagnostic code (`raycc explain RC201`), or list them all.
@@ -65,6 +68,7 @@ pub fn run() -> u8 {
     let result = match cli.command {
         Command::Compile(a) => compile::run_compile(&a),
         Command::Validate(a) => compile::run_validate(&a),
+        Command::Diff(a) => diff::run(&a),
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(&a),
     };

@@ -19,15 +19,28 @@ pub struct Style {
 impl Style {
     /// Decides colour for stderr.
     pub fn for_stderr(choice: ColorChoice) -> Style {
+        Style::decide(choice, std::io::stderr().is_terminal())
+    }
+
+    /// Decides colour for stdout.
+    pub fn for_stdout(choice: ColorChoice) -> Style {
+        Style::decide(choice, std::io::stdout().is_terminal())
+    }
+
+    fn decide(choice: ColorChoice, terminal: bool) -> Style {
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stderr().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
             }
         };
         Style { color }
+    }
+
+    /// True when output is coloured.
+    pub fn is_colored(self) -> bool {
+        self.color
     }
 
     fn paint(self, code: &str, text: &str) -> String {

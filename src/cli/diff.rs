@@ -1,0 +1,224 @@
+//! `raycc diff`: compile two versions of RayCluster sources and show what changes.
+//!
+//! `raycc diff OLD NEW` compares two files or folders; `--base REV [PATH...]` compares the
+//! sources at a git revision (read with `git ls-tree` and `git cat-file`, no checkout touched)
+//! with the working tree; `--against DIR [PATH...]` compares previously rendered manifests
+//! with what the sources compile to now. Exit codes follow `kubectl diff`: 0 no difference,
+//! 1 differences, 2 an error (including invalid input on either side).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use raycc::compile::{Input, compile};
+use raycc::diff::{diff, render_json, render_markdown, render_text};
+use raycc::normalize::Options;
+use serde_json::Value;
+
+use super::inputs::{SourceFile, is_yaml, read_inputs};
+use super::options::OptionsArgs;
+use super::render::{Style, human};
+use super::{ColorChoice, EXIT_ERROR, EXIT_INVALID, EXIT_OK, write_stdout};
+
+/// How to print the diff.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Headers, impact notes and unified diffs.
+    #[default]
+    Text,
+    /// A pull-request comment: summary table and collapsible diffs.
+    Markdown,
+    /// `{"summary": ..., "objects": [...]}`.
+    Json,
+}
+
+/// Arguments of `raycc diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// OLD and NEW (files or folders); with --base or --against, the source paths
+    /// (default: the current folder).
+    #[arg(value_name = "PATH")]
+    paths: Vec<String>,
+    /// Compare with the sources at this git revision (e.g. origin/main).
+    #[arg(long, value_name = "REV", conflicts_with = "against")]
+    base: Option<String>,
+    /// Compare with manifests previously rendered into DIR.
+    #[arg(long, value_name = "DIR")]
+    against: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+    /// When to colour the text output and diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(flatten)]
+    options: OptionsArgs,
+}
+
+/// Runs `raycc diff`.
+pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
+    let opts = args.options.to_options();
+    let style = Style::for_stdout(args.color);
+    let diag_style = Style::for_stderr(args.color);
+    let sources = || {
+        if args.paths.is_empty() {
+            vec![".".to_string()]
+        } else {
+            args.paths.clone()
+        }
+    };
+    let (old, new) = if let Some(rev) = &args.base {
+        let Some(old) = compiled(git_files(rev, &sources())?, &opts, diag_style) else {
+            return Ok(EXIT_ERROR);
+        };
+        let Some(new) = compiled(read_inputs(&sources())?, &opts, diag_style) else {
+            return Ok(EXIT_ERROR);
+        };
+        (old, new)
+    } else if let Some(dir) = &args.against {
+        // Rendered manifests hold no RayClusters: compiling them passes every object through.
+        let rendered = read_inputs(&[dir.to_string_lossy().into_owned()])?;
+        let Some(old) = compiled(rendered, &opts, diag_style) else {
+            return Ok(EXIT_ERROR);
+        };
+        let Some(new) = compiled(read_inputs(&sources())?, &opts, diag_style) else {
+            return Ok(EXIT_ERROR);
+        };
+        (old, new)
+    } else {
+        let [old_path, new_path] = args.paths.as_slice() else {
+            bail!("give OLD and NEW, or --base REV, or --against DIR");
+        };
+        let Some(old) = compiled(
+            read_inputs(std::slice::from_ref(old_path))?,
+            &opts,
+            diag_style,
+        ) else {
+            return Ok(EXIT_ERROR);
+        };
+        let Some(new) = compiled(
+            read_inputs(std::slice::from_ref(new_path))?,
+            &opts,
+            diag_style,
+        ) else {
+            return Ok(EXIT_ERROR);
+        };
+        (old, new)
+    };
+    let report = diff(&old, &new);
+    let text = match args.format {
+        DiffFormat::Text => render_text(&report, style.is_colored()),
+        DiffFormat::Markdown => render_markdown(&report),
+        DiffFormat::Json => render_json(&report),
+    };
+    write_stdout(text.as_bytes())?;
+    Ok(if report.has_differences() {
+        EXIT_INVALID
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Compiles one side; on invalid input prints the diagnostics and returns `None`.
+fn compiled(files: Vec<SourceFile>, opts: &Options, style: Style) -> Option<Vec<Value>> {
+    let inputs: Vec<Input<'_>> = files
+        .iter()
+        .map(|f| Input {
+            name: &f.name,
+            bytes: &f.bytes,
+        })
+        .collect();
+    let out = compile(&inputs, opts);
+    if out.has_errors() {
+        let sources: BTreeMap<String, Vec<u8>> =
+            files.into_iter().map(|f| (f.name, f.bytes)).collect();
+        eprint!("{}", human(&out.diagnostics, &sources, out.files, style));
+        return None;
+    }
+    Some(out.documents.into_iter().map(|d| d.value).collect())
+}
+
+fn git(args: &[&str]) -> anyhow::Result<Vec<u8>> {
+    let out = Command::new("git")
+        .args(args)
+        .stderr(Stdio::piped())
+        .output()
+        .context("cannot run git")?;
+    if !out.status.success() {
+        bail!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(out.stdout)
+}
+
+/// The `*.yaml`/`*.yml` files under `paths` at revision `rev`, read in one `git cat-file`.
+fn git_files(rev: &str, paths: &[String]) -> anyhow::Result<Vec<SourceFile>> {
+    let prefix = String::from_utf8(git(&["rev-parse", "--show-prefix"])?)?
+        .trim()
+        .to_string();
+    let mut ls = vec![
+        "ls-tree",
+        "-r",
+        "-z",
+        "--full-name",
+        "--name-only",
+        rev,
+        "--",
+    ];
+    ls.extend(paths.iter().map(String::as_str));
+    let listing = git(&ls)?;
+    let mut names: Vec<String> = listing
+        .split(|b| *b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .filter(|n| is_yaml(Path::new(n)))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot run git cat-file")?;
+    let mut stdin = child.stdin.take().context("git cat-file has no stdin")?;
+    let request = names.iter().fold(String::new(), |mut acc, n| {
+        let _ = writeln!(acc, "{rev}:{n}");
+        acc
+    });
+    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+    let mut reader = BufReader::new(child.stdout.take().context("git cat-file has no stdout")?);
+    let mut files = Vec::with_capacity(names.len());
+    for name in names {
+        let mut header = String::new();
+        reader.read_line(&mut header)?;
+        let size: usize = header
+            .split_whitespace()
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("git cat-file cannot read {rev}:{name}: {}", header.trim()))?;
+        let mut bytes = vec![0; size];
+        reader.read_exact(&mut bytes)?;
+        let mut newline = [0u8; 1];
+        reader.read_exact(&mut newline)?;
+        let shown = name.strip_prefix(&prefix).unwrap_or(&name);
+        files.push(SourceFile {
+            name: format!("{rev}:{shown}"),
+            bytes,
+        });
+    }
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("git cat-file writer failed"))??;
+    child.wait()?;
+    Ok(files)
+}

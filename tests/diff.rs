@@ -1,0 +1,299 @@
+//! `raycc diff`: golden diffs for every `fixtures-diff/<case>/{old,new}.yaml` in each format
+//! (`golden-diff/<case>.{txt,md,json}`, plus `.exit` when the exit code is not 0), and
+//! `--base` against a temporary git repository, `--against` a rendered folder.
+//! `UPDATE_GOLDEN=1 cargo test` rewrites the goldens.
+
+// Test helpers panic on unexpected input by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn raycc_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_raycc"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_diff_case_matches_its_golden_files() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut cases: Vec<String> = fs::read_dir(root().join("fixtures-diff"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 6);
+    let mut expected = BTreeSet::new();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let old = format!("fixtures-diff/{case}/old.yaml");
+        let new = format!("fixtures-diff/{case}/new.yaml");
+        for (format, ext) in [("text", "txt"), ("markdown", "md"), ("json", "json")] {
+            let out = raycc_in(
+                &root(),
+                &["diff", "--color=never", "--format", format, &old, &new],
+            );
+            assert!(
+                out.stderr.is_empty(),
+                "{case}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let code = out.status.code().unwrap();
+            let exit = if code == 0 {
+                String::new()
+            } else {
+                format!("{code}\n")
+            };
+            for (path, actual) in [
+                (
+                    root().join(format!("golden-diff/{case}.{ext}")),
+                    String::from_utf8(out.stdout).unwrap(),
+                ),
+                (root().join(format!("golden-diff/{case}.exit")), exit),
+            ] {
+                if update {
+                    fs::create_dir_all(path.parent().unwrap()).unwrap();
+                    if actual.is_empty() {
+                        let _ = fs::remove_file(&path);
+                    } else {
+                        fs::write(&path, &actual).unwrap();
+                    }
+                }
+                if !actual.is_empty() {
+                    expected.insert(path.clone());
+                }
+                if fs::read_to_string(&path).unwrap_or_default() != actual {
+                    failures.push(format!("{}: differs; got:\n{actual}", path.display()));
+                }
+            }
+        }
+    }
+    let present: BTreeSet<PathBuf> = fs::read_dir(root().join("golden-diff"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for orphan in present.difference(&expected) {
+        failures.push(format!("{} has no case", orphan.display()));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn reordered_but_equal_sources_do_not_differ() {
+    let out = raycc_in(
+        &root(),
+        &[
+            "diff",
+            "fixtures-diff/reordered/old.yaml",
+            "fixtures-diff/reordered/new.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "0 changed, 0 added, 0 removed\n"
+    );
+}
+
+#[test]
+fn scaling_a_group_changes_exactly_one_object() {
+    let out = raycc_in(
+        &root(),
+        &[
+            "diff",
+            "--format=json",
+            "fixtures-diff/scale/old.yaml",
+            "fixtures-diff/scale/new.yaml",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["changed"], 1);
+    assert_eq!(v["summary"]["added"], 0);
+    assert_eq!(v["summary"]["removed"], 0);
+    assert_eq!(v["objects"][0]["name"], "train-gpu-worker");
+    assert_eq!(
+        v["objects"][0]["impact"][0],
+        "scales from 2 to 3 Pods (no restart)"
+    );
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "raycc-diff-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=raycc",
+            "-c",
+            "user.email=raycc@example.com",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+#[test]
+fn base_compares_a_git_revision_with_the_working_tree() {
+    let repo = temp_dir("git");
+    git(&repo, &["init", "-q"]);
+    fs::create_dir_all(repo.join("clusters")).unwrap();
+    fs::copy(
+        root().join("fixtures-diff/scale/old.yaml"),
+        repo.join("clusters/train.yaml"),
+    )
+    .unwrap();
+    fs::write(repo.join("clusters/notes.txt"), "ignored").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "start"]);
+    let out = raycc_in(&repo, &["diff", "--base", "HEAD", "clusters"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::copy(
+        root().join("fixtures-diff/scale/new.yaml"),
+        repo.join("clusters/train.yaml"),
+    )
+    .unwrap();
+    let out = raycc_in(
+        &repo,
+        &["diff", "--base", "HEAD", "--color=never", "clusters"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("~ apps/v1 StatefulSet ml/train-gpu-worker (changed)"),
+        "{text}"
+    );
+    assert!(text.ends_with("1 changed, 0 added, 0 removed\n"), "{text}");
+    // From a subfolder, paths are relative to it, as git's are.
+    let out = raycc_in(
+        &repo.join("clusters"),
+        &["diff", "--base", "HEAD", "--format=json", "."],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = raycc_in(&repo, &["diff", "--base", "no-such-rev", "clusters"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn against_compares_rendered_manifests_with_the_sources() {
+    let dir = temp_dir("against");
+    let rendered = dir.join("rendered");
+    let r = rendered.to_str().unwrap();
+    let compile = raycc_in(
+        &root(),
+        &["compile", "fixtures-diff/scale/old.yaml", "-o", r],
+    );
+    assert_eq!(compile.status.code(), Some(0));
+    let same = raycc_in(
+        &root(),
+        &["diff", "--against", r, "fixtures-diff/scale/old.yaml"],
+    );
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    let changed = raycc_in(
+        &root(),
+        &["diff", "--against", r, "fixtures-diff/scale/new.yaml"],
+    );
+    assert_eq!(changed.status.code(), Some(1));
+    assert!(
+        String::from_utf8(changed.stdout)
+            .unwrap()
+            .ends_with("1 changed, 0 added, 0 removed\n")
+    );
+    let fresh = raycc_in(
+        &root(),
+        &[
+            "compile",
+            "--check",
+            "-o",
+            r,
+            "fixtures-diff/scale/old.yaml",
+        ],
+    );
+    assert_eq!(fresh.status.code(), Some(0));
+    let stale = raycc_in(
+        &root(),
+        &[
+            "compile",
+            "--check",
+            "-o",
+            r,
+            "fixtures-diff/scale/new.yaml",
+        ],
+    );
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(
+        String::from_utf8(stale.stderr)
+            .unwrap()
+            .contains("changed: ml/statefulset-train-gpu-worker.yaml")
+    );
+    let gone = raycc_in(
+        &root(),
+        &[
+            "compile",
+            "--check",
+            "-o",
+            r,
+            "fixtures/compile/suspended.yaml",
+        ],
+    );
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(
+        String::from_utf8(gone.stderr)
+            .unwrap()
+            .contains("no longer generated: ml/statefulset-train-head.yaml")
+    );
+}
+
+#[test]
+fn invalid_sources_are_an_error_not_a_difference() {
+    let out = raycc_in(
+        &root(),
+        &[
+            "diff",
+            "fixtures-diff/scale/old.yaml",
+            "fixtures/invalid/min-replicas-above-max.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("error[RC201]")
+    );
+}
