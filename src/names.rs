@@ -94,11 +94,7 @@ fn is_label_name(s: &str) -> bool {
 /// becomes `r`. Mirrors `CheckLabel` (ray-operator/controllers/ray/utils/util.go, v1.7.0).
 #[must_use]
 pub fn check_label(s: &str) -> String {
-    let mut out: String = if s.len() > MAX_LABEL {
-        s[s.len() - MAX_LABEL..].to_string()
-    } else {
-        s.to_string()
-    };
+    let mut out = tail(s, MAX_LABEL).to_string();
     if out.starts_with(|c: char| c.is_ascii_punctuation()) {
         out.replace_range(0..1, "r");
     }
@@ -109,11 +105,7 @@ pub fn check_label(s: &str) -> String {
 /// character becomes `r`. Mirrors `CheckName` (utils/util.go, v1.7.0).
 #[must_use]
 pub fn check_name(s: &str) -> String {
-    let mut out: String = if s.len() > 50 {
-        s[s.len() - 50..].to_string()
-    } else {
-        s.to_string()
-    };
+    let mut out = tail(s, 50).to_string();
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.replace_range(0..1, "r");
     }
@@ -121,6 +113,16 @@ pub fn check_name(s: &str) -> String {
         out.replace_range(0..1, "r");
     }
     out
+}
+
+/// The last `n` bytes of `s`, moved forward to a character boundary (names are ASCII once
+/// validated; this keeps rules that run on invalid names from panicking).
+fn tail(s: &str, n: usize) -> &str {
+    let mut start = s.len().saturating_sub(n);
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
 }
 
 /// Fits `name` into `limit` characters: unchanged when it fits, otherwise a prefix, `-`, and
@@ -137,8 +139,8 @@ pub fn fit(name: &str, limit: usize) -> (String, bool) {
     (format!("{prefix}-{hash}"), true)
 }
 
-/// 64-bit FNV-1a.
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// 64-bit FNV-1a; also the fingerprint hash of [`crate::report`].
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
@@ -178,6 +180,13 @@ mod tests {
         let out = check_label(&long);
         assert_eq!(out.len(), 63);
         assert_eq!(check_label("-x"), "rx");
+    }
+
+    #[test]
+    fn checks_never_split_a_character() {
+        let name = format!("é{}", "a".repeat(60));
+        assert_eq!(check_name(&name).len(), 50);
+        assert!(check_label(&"é".repeat(40)).chars().all(|c| c == 'é'));
     }
 
     #[test]
