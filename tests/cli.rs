@@ -329,3 +329,141 @@ fn explain_documents_every_code() {
         assert!(list.contains(code.id()), "{code} not listed");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn output_folder_keeps_symlinks_without_following_them() {
+    let dir = temp_dir("links");
+    let target = dir.join("out");
+    let t = target.to_str().unwrap();
+    assert_eq!(
+        raycc(&["compile", "fixtures/compile/full-v1.yaml", "-o", t])
+            .status
+            .code(),
+        Some(0)
+    );
+    std::os::unix::fs::symlink("/etc", target.join("outside")).unwrap();
+    assert_eq!(
+        raycc(&["compile", "fixtures/compile/full-v1.yaml", "-o", t])
+            .status
+            .code(),
+        Some(0)
+    );
+    let meta = fs::symlink_metadata(target.join("outside")).unwrap();
+    assert!(meta.file_type().is_symlink());
+    assert_eq!(
+        fs::read_link(target.join("outside")).unwrap(),
+        Path::new("/etc")
+    );
+}
+
+#[test]
+fn a_folder_left_aside_by_a_killed_run_is_restored_first() {
+    let dir = temp_dir("recover");
+    let target = dir.join("out");
+    let aside = dir.join(".out.raycc-old-999999");
+    fs::create_dir_all(&aside).unwrap();
+    fs::write(aside.join("mine.yaml"), "kind: ConfigMap\n").unwrap();
+    fs::create_dir_all(dir.join(".out.raycc-new-999999")).unwrap();
+    let out = raycc(&[
+        "compile",
+        "fixtures/compile/suspended.yaml",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        target.join("mine.yaml").exists(),
+        "the user's file came back"
+    );
+    assert!(target.join("batch/statefulset-paused-head.yaml").exists());
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "{:?}", tree(&dir));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_terminated_write_leaves_the_old_folder_or_the_new_one_never_a_mix() {
+    let one = fs::read_to_string(root().join("fixtures/compile/full-v1.yaml")).unwrap();
+    let mut many = String::new();
+    for i in 0..400 {
+        many.push_str(&one.replace("name: train\n", &format!("name: train{i}\n")));
+        many.push_str("\n---\n");
+    }
+    let dir = temp_dir("sigterm");
+    let target = dir.join("out");
+    let t = target.to_str().unwrap().to_string();
+    assert_eq!(
+        raycc(&["compile", "fixtures/compile/suspended.yaml", "-o", &t])
+            .status
+            .code(),
+        Some(0)
+    );
+    let before = tree(&target);
+    let run = |delay: Option<std::time::Duration>| {
+        let start = std::time::Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_raycc"))
+            .args(["compile", "-", "-o", &t, "--prune"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(many.as_bytes()).unwrap();
+        drop(stdin);
+        if let Some(d) = delay {
+            std::thread::sleep(d.saturating_sub(start.elapsed()));
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        let status = child.wait().unwrap();
+        (status.code(), start.elapsed())
+    };
+    // Time one full run into a scratch folder, then interrupt runs at points spread over
+    // the end of that time, where the files are being written.
+    let scratch = temp_dir("sigterm-scratch").join("out");
+    let full = {
+        let start = std::time::Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_raycc"))
+            .args(["compile", "-", "-o", scratch.to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(many.as_bytes())
+            .unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+        start.elapsed()
+    };
+    let mut codes = Vec::new();
+    for percent in [0u32, 50, 80, 88, 93, 97, 100, 104] {
+        let (code, _) = run(Some(full * percent / 100));
+        codes.push(code);
+        let files = tree(&target);
+        let complete = files.len() == 400 * 4;
+        assert!(
+            files == before || complete,
+            "exit {code:?}: a mix of {} files",
+            files.len()
+        );
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "leftovers: {leftovers:?}");
+        if complete {
+            break;
+        }
+    }
+    println!("exit codes by interrupt time: {codes:?}");
+}

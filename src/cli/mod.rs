@@ -7,6 +7,7 @@ mod diff;
 mod explain;
 mod inputs;
 mod options;
+mod outdir;
 mod render;
 mod schema;
 
@@ -20,6 +21,13 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code: usage or I/O error.
 pub const EXIT_ERROR: u8 = 2;
+/// Exit code: interrupted by SIGINT or SIGTERM (128 + 2), nothing written.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// The run was interrupted by a signal and undid what it had started.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted; nothing was written")]
+pub struct Interrupted;
 
 /// raycc compiles KubeRay RayCluster YAML into plain, deterministic Kubernetes manifests.
 #[derive(Debug, Parser)]
@@ -77,6 +85,10 @@ pub fn run() -> u8 {
         Err(e) => {
             if is_broken_pipe(&e) {
                 return EXIT_OK;
+            }
+            if e.is::<Interrupted>() {
+                let _ = writeln!(std::io::stderr(), "raycc: {e}");
+                return EXIT_INTERRUPTED;
             }
             let _ = writeln!(std::io::stderr(), "raycc: error: {e:#}");
             EXIT_ERROR
