@@ -59,17 +59,18 @@ const READER_STACK_BYTES: usize = 32 * 1024 * 1024;
 const FALLBACK_MAX_DEPTH: usize = 32;
 
 /// Most nodes (scalars, mappings and sequences) in the whole stream, counting every node an
-/// alias expands to. Bounds memory: a million nodes is a few hundred MB at worst, and a
-/// `RayCluster` has a few thousand.
-pub const MAX_NODES: usize = 1_000_000;
+/// alias expands to. Bounds memory for a stream near [`MAX_INPUT_BYTES`]: a `RayCluster` has
+/// a few hundred nodes, so a stream of tens of thousands of clusters fits.
+pub const MAX_NODES: usize = 16_000_000;
 
 /// Most parser events that aliases may replay across the stream. Sharing a container spec
 /// between worker groups with `&anchor`/`*alias` replays a few hundred events per alias;
 /// an alias bomb needs billions and stops here.
 pub const MAX_ALIAS_REPLAY: usize = 100_000;
 
-/// Most documents in one stream, empty ones included.
-pub const MAX_DOCUMENTS: usize = 1_024;
+/// Most documents in one stream, empty ones included (a stream of 10,000 clusters is a
+/// realistic repository-wide render).
+pub const MAX_DOCUMENTS: usize = 100_000;
 
 /// One non-empty YAML document from the input stream.
 #[derive(Clone, Debug, PartialEq)]
