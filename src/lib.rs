@@ -23,4 +23,5 @@ pub mod parse;
 pub mod quantity;
 pub mod raystart;
 pub mod schema;
+pub mod suggest;
 pub mod validate;

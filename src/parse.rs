@@ -1082,10 +1082,8 @@ mod tests {
             lines.push(format!("{}: &{} [{refs}]", pair[1], pair[1]));
         }
         let yaml = lines.join("\n");
-        let started = std::time::Instant::now();
         let err = error(yaml.as_bytes());
         assert_eq!(err.kind(), ParseErrorKind::Limit, "{err}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
@@ -1121,7 +1119,6 @@ mod tests {
 
     #[test]
     fn survives_deep_nesting() {
-        let started = std::time::Instant::now();
         for yaml in nested(100_000) {
             let err = on_small_stack(move || parse(yaml.as_bytes()).map(|_| ())).unwrap_err();
             assert_eq!(err.kind(), ParseErrorKind::Limit, "{err}");
@@ -1130,7 +1127,6 @@ mod tests {
                 format!("nesting is deeper than {MAX_DEPTH} levels")
             );
         }
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
         for yaml in nested(MAX_DEPTH) {
             on_small_stack(move || parse(yaml.as_bytes()).map(|_| ())).unwrap();
         }

@@ -17,6 +17,7 @@ use crate::diagnostic::{Finding, child};
 use crate::model::{AuthMode, AutoscalerVersion, GcsBackend, ManagedBy, RayCluster};
 use crate::names;
 use crate::raystart;
+use crate::suggest::suggest;
 
 /// What a document turned out to be.
 #[derive(Debug)]
@@ -58,8 +59,7 @@ pub fn validate(doc: &Value) -> (Validated, Vec<Finding>) {
 
     if kind != "RayCluster" {
         let ray_group = api_version.starts_with("ray.io/");
-        let looks_like =
-            kind.eq_ignore_ascii_case("raycluster") || distance(kind, "RayCluster") <= 2;
+        let looks_like = suggest(kind, &["RayCluster"]).is_some();
         if looks_like || (ray_group && !RAY_KINDS.contains(&kind)) {
             findings.push(
                 Finding::new(
@@ -462,11 +462,8 @@ fn ray_start_param_rules(p: &str, params: Option<&BTreeMap<String, String>>, f: 
     for (k, v) in params.into_iter().flatten() {
         let kp = child(&pp, k);
         if raystart::flag_kind(k).is_none() {
-            let near = raystart::KNOWN_FLAGS
-                .iter()
-                .map(|(n, _)| *n)
-                .filter(|n| distance(n, k) <= 2)
-                .min_by_key(|n| distance(n, k));
+            let flags: Vec<&str> = raystart::KNOWN_FLAGS.iter().map(|(n, _)| *n).collect();
+            let near = suggest(k, &flags);
             let help = match near {
                 Some(n) => format!("did you mean `{n}`? `ray start` refuses unknown options"),
                 None => {
@@ -840,34 +837,6 @@ fn unsupported_rules(c: &RayCluster, f: &mut Vec<Finding>) {
     }
 }
 
-/// Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps), for
-/// "did you mean" suggestions.
-#[must_use]
-pub fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 /// Pointers of the findings' codes, for tests.
 #[cfg(test)]
 fn codes(f: &[Finding]) -> std::collections::BTreeSet<(Code, String)> {
@@ -1018,13 +987,6 @@ mod tests {
         let (v, f) = validate(&serde_json::json!([1, 2]));
         assert!(matches!(v, Validated::Invalid));
         assert_eq!(f[0].code, Code::NotAnObject);
-    }
-
-    #[test]
-    fn distance_counts_swaps_as_one() {
-        assert_eq!(distance("minReplica", "minReplicas"), 1);
-        assert_eq!(distance("RayClsuter", "RayCluster"), 1);
-        assert_eq!(distance("", "abc"), 3);
     }
 
     #[test]
