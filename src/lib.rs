@@ -22,6 +22,7 @@ pub mod normalize;
 pub mod parse;
 pub mod quantity;
 pub mod raystart;
+pub mod report;
 pub mod schema;
 pub mod suggest;
 pub mod validate;

@@ -1,19 +1,38 @@
 //! `raycc compile` and `raycc validate`.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 
-use clap::Args;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
 use raycc::compile::{Input, Output, compile};
 use raycc::diagnostic::Severity;
 use raycc::layout;
 use raycc::normalize::Options;
+use raycc::report;
 
 use super::inputs::{SourceFile, read_inputs};
-use super::outdir;
 use super::options::OptionsArgs;
+use super::outdir;
 use super::render::{Style, human};
 use super::{ColorChoice, EXIT_INVALID, EXIT_OK, write_stdout};
+
+/// How diagnostics are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text in the style of rustc, with the source lines, on stderr.
+    #[default]
+    Human,
+    /// One JSON document with every diagnostic and a summary.
+    Json,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers.
+    Sarif,
+    /// GitLab Code Quality report.
+    Gitlab,
+}
 
 /// Options shared by compile and validate.
 #[derive(Debug, Args)]
@@ -21,7 +40,11 @@ pub struct CommonArgs {
     /// Files, directories (searched for *.yaml and *.yml) or - for standard input.
     #[arg(value_name = "PATH")]
     paths: Vec<String>,
-    /// When to colour diagnostics.
+    /// How to write diagnostics. Machine formats go to stdout for validate and to stderr for
+    /// compile (whose stdout carries the manifests).
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    format: Format,
+    /// When to colour human diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
     /// Treat warnings as errors (exit 1).
@@ -54,11 +77,19 @@ pub struct ValidateArgs {
     common: CommonArgs,
 }
 
-fn run_pipeline(
-    common: &CommonArgs,
-    opts: &Options,
-    always_summary: bool,
-) -> anyhow::Result<(Output, bool)> {
+/// Which command runs the pipeline: it decides where a report goes and whether a clean run
+/// prints a summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// `validate`: the report is the product, so machine formats go to stdout, and the human
+    /// summary is printed even when there is nothing to report.
+    Validate,
+    /// `compile`: stdout carries manifests only, so every report goes to stderr, and a clean
+    /// human run is silent.
+    Compile,
+}
+
+fn run_pipeline(common: &CommonArgs, opts: &Options, mode: Mode) -> anyhow::Result<Output> {
     let files = read_inputs(&common.paths)?;
     let inputs: Vec<Input<'_>> = files
         .iter()
@@ -73,36 +104,59 @@ fn run_pipeline(
             d.severity = Severity::Error;
         }
     }
-    let sources: BTreeMap<String, Vec<u8>> = files
-        .into_iter()
-        .map(|SourceFile { name, bytes }| (name, bytes))
-        .collect();
-    if always_summary || !output.diagnostics.is_empty() {
-        eprint!(
-            "{}",
+    let diags = &output.diagnostics;
+    let text = match common.format {
+        Format::Human => {
+            if mode == Mode::Compile && diags.is_empty() {
+                return Ok(output);
+            }
+            let sources: BTreeMap<String, Vec<u8>> = files
+                .into_iter()
+                .map(|SourceFile { name, bytes }| (name, bytes))
+                .collect();
             human(
-                &output.diagnostics,
+                diags,
                 &sources,
                 output.files,
-                Style::for_stderr(common.color)
+                Style::for_stderr(common.color),
             )
-        );
+        }
+        Format::Json => report::json(diags, output.files),
+        Format::Github => report::github(diags),
+        Format::Sarif => report::sarif(diags),
+        Format::Gitlab => report::gitlab(diags),
+    };
+    if common.format != Format::Human && mode == Mode::Validate {
+        write_stdout(text.as_bytes())?;
+    } else {
+        write_stderr(text.as_bytes())?;
     }
-    let failed = output.has_errors();
-    Ok((output, failed))
+    Ok(output)
+}
+
+/// Writes diagnostics to stderr.
+fn write_stderr(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut err = std::io::stderr().lock();
+    err.write_all(bytes)
+        .and_then(|()| err.flush())
+        .context("cannot write diagnostics to stderr")
 }
 
 /// Runs `raycc validate`.
 pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<u8> {
-    let (_, failed) = run_pipeline(&args.common, &Options::default(), true)?;
-    Ok(if failed { EXIT_INVALID } else { EXIT_OK })
+    let output = run_pipeline(&args.common, &Options::default(), Mode::Validate)?;
+    Ok(if output.has_errors() {
+        EXIT_INVALID
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Runs `raycc compile`.
 pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
     let opts = args.options.to_options();
-    let (output, failed) = run_pipeline(&args.common, &opts, false)?;
-    if failed {
+    let output = run_pipeline(&args.common, &opts, Mode::Compile)?;
+    if output.has_errors() {
         return Ok(EXIT_INVALID);
     }
     match &args.output {
