@@ -46,6 +46,7 @@ fn fold(name: &str) -> String {
 
 /// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent
 /// transpositions each cost one.
+#[must_use]
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
@@ -91,15 +92,9 @@ mod tests {
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-        assert_eq!(suggest("group_name", &known).as_deref(), Some("groupName"));
-        assert_eq!(
-            suggest("maxReplica", &known).as_deref(),
-            Some("maxReplicas")
-        );
-        assert_eq!(
-            suggest("rayStart", &known).as_deref(),
-            Some("rayStartParams")
-        );
+        assert_eq!(suggest("group_name", &known), Some("groupName"));
+        assert_eq!(suggest("maxReplica", &known), Some("maxReplicas"));
+        assert_eq!(suggest("rayStart", &known), Some("rayStartParams"));
         assert_eq!(suggest("foo", &known), None);
         assert_eq!(suggest("replicas", &known), None);
     }
