@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Checks every golden manifest with `kubernetes-validate --strict` (a YAML 1.1 reader, as kubectl
-# is) for every Kubernetes version from 1.33 to the newest the package knows.
+# Checks every golden manifest, and every KubeRay sample raycc compiles, with
+# `kubernetes-validate --strict` (a YAML 1.1 reader, as kubectl is) for every Kubernetes
+# version from 1.33 to the newest the package knows.
 # Installs kubernetes-validate into a virtualenv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,23 @@ mapfile -t files < <(find golden -name '*.yaml' | sort)
 if [ "${#files[@]}" -eq 0 ]; then
   echo "no golden manifests found" >&2
   exit 1
+fi
+
+# The KubeRay samples that compile, compiled now (the corpus is not part of the project).
+samples=../shared/kuberay/samples
+if [ -d "$samples" ]; then
+  out=target/k8s-validate-samples
+  rm -rf "$out" && mkdir -p "$out"
+  cargo build --quiet --locked
+  for f in "$samples"/*.yaml; do
+    if target/debug/raycc compile --color never "$f" > "$out/$(basename "$f")" 2>/dev/null; then
+      files+=("$out/$(basename "$f")")
+    else
+      rm -f "$out/$(basename "$f")"
+    fi
+  done
+else
+  echo "notice: $samples not found; compiled KubeRay samples not checked"
 fi
 
 # The Kubernetes versions the installed package ships strict schemas for, 1.33 and later.
@@ -35,7 +53,7 @@ passed=0
 failed=0
 for v in "${versions[@]}"; do
   if "$venv/bin/kubernetes-validate" --strict --quiet --no-warn -k "$v" "${files[@]}"; then
-    echo "kubernetes $v: ${#files[@]} golden files valid"
+    echo "kubernetes $v: ${#files[@]} files valid"
     passed=$((passed + 1))
   else
     echo "kubernetes $v: FAILED" >&2
