@@ -2,6 +2,7 @@
 //! lines with the offending value underlined (and a second label on a related line), the
 //! field path and the help.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
@@ -59,13 +60,24 @@ pub fn human(
     files: usize,
     style: Style,
 ) -> String {
+    // Each file with diagnostics is decoded and split into lines once, not once per
+    // diagnostic: a stream with thousands of warnings would otherwise take quadratic time.
+    let mut texts: BTreeMap<&str, Cow<'_, str>> = BTreeMap::new();
+    for d in diags {
+        texts.entry(d.file.as_str()).or_insert_with(|| {
+            sources
+                .get(&d.file)
+                .map_or(Cow::Borrowed(""), |b| String::from_utf8_lossy(b))
+        });
+    }
+    let lines: BTreeMap<&str, Vec<&str>> = texts
+        .iter()
+        .map(|(file, text)| (*file, text.lines().collect()))
+        .collect();
     let mut out = String::new();
     for d in diags {
-        let text = sources
-            .get(&d.file)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .unwrap_or_default();
-        render_one(&mut out, d, &text, style);
+        let file_lines = lines.get(d.file.as_str()).map_or(&[][..], Vec::as_slice);
+        render_one(&mut out, d, file_lines, style);
         out.push('\n');
     }
     let errors = diags
@@ -91,7 +103,7 @@ fn display_name(file: &str) -> &str {
     if file == "-" { "<stdin>" } else { file }
 }
 
-fn render_one(out: &mut String, d: &Diagnostic, text: &str, style: Style) {
+fn render_one(out: &mut String, d: &Diagnostic, lines: &[&str], style: Style) {
     let (label, color) = match d.severity {
         Severity::Error => ("error", "1;31"),
         Severity::Warning => ("warning", "1;33"),
@@ -103,7 +115,6 @@ fn render_one(out: &mut String, d: &Diagnostic, text: &str, style: Style) {
         style.paint("1", ":"),
         style.paint("1", &d.message)
     );
-    let lines: Vec<&str> = text.lines().collect();
     let mut marks: Vec<(Span, char, String, &str)> = Vec::new();
     if let Some(s) = d.span {
         marks.push((s, '^', String::new(), color));
