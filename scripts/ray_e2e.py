@@ -360,12 +360,16 @@ def port_free(port):
             return False
 
 
-def tail(path, lines=25):
+def read(path):
     try:
         with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
+            return f.read()
     except OSError:
         return ""
+
+
+def tail(text, lines=25):
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def number(value):
@@ -589,10 +593,10 @@ def run_init_container(cluster, node, name, script, env, checks):
         os.killpg(proc.pid, signal.SIGKILL)
         code = "none (timed out)"
     return checks.check(
-        code == 0 and "GCS is ready" in tail(log),
+        code == 0 and "GCS is ready" in read(log),
         f"{cluster.tag}: {node['pod']['name']} init container {name} passes"
         f" ({time.time() - t0:.0f} s)",
-        f"exit {code}:\n{tail(log)}",
+        f"exit {code}:\n{tail(read(log))}",
     )
 
 
@@ -605,12 +609,12 @@ def start_node(cluster, node, checks):
     log = os.path.join(cluster.logs, f"{node['pod']['name']}.log")
     t0 = time.time()
     node["proc"] = proc = cluster.spawn(node["script"], node["env"], log)
-    while time.time() - t0 < START_TIMEOUT and proc.poll() is None and STARTED not in tail(log):
+    while time.time() - t0 < START_TIMEOUT and proc.poll() is None and STARTED not in read(log):
         time.sleep(0.2)
     return checks.check(
-        proc.poll() is None and STARTED in tail(log, 200),
+        proc.poll() is None and STARTED in read(log),
         f"{cluster.tag}: {node['pod']['name']} `ray start` runs ({time.time() - t0:.0f} s)",
-        f"exit {proc.poll()}:\n{tail(log)}",
+        f"exit {proc.poll()}:\n{tail(read(log))}",
     )
 
 
@@ -645,7 +649,7 @@ def run_nodes(cluster, nodes, expect, checks):
                 node["proc"].poll() is None,
                 f"{tag}: {node['pod']['name']} `ray start --block` still runs",
                 f"exit {node['proc'].poll()}:\n"
-                + tail(os.path.join(cluster.logs, node["pod"]["name"] + ".log")),
+                + tail(read(os.path.join(cluster.logs, node["pod"]["name"] + ".log"))),
             )
     by_port = {n["NodeManagerPort"]: n for n in alive}
     for node in nodes:
@@ -726,12 +730,8 @@ def run_ray_status(cluster, node, count, checks):
     checks.check(
         listed == count,
         f"{cluster.tag}: `ray status` in {node['pod']['name']} lists {count} active nodes",
-        tail_text(output),
+        tail(output),
     )
-
-
-def tail_text(text, lines=25):
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def ask_ray(cluster, request):
@@ -749,7 +749,7 @@ def ask_ray(cluster, request):
     try:
         return json.loads(result.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        return {"error": "the Ray API side gave no answer:\n" + tail_text(result.stderr)}
+        return {"error": "the Ray API side gave no answer:\n" + tail(result.stderr)}
 
 
 def run_probe(cluster, node, kind, checks):
