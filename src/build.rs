@@ -260,7 +260,12 @@ fn head_service(r: &ResolvedCluster, head_pod: &PodTemplateSpec) -> Service {
     .iter()
     .filter_map(|k| pod_labels.get(*k).map(|v| ((*k).to_string(), v.clone())))
     .collect();
-    let container_ports = head_pod
+    // The ports the user declared, read before the Pod builder adds `metrics` (as the
+    // operator's getPortsFromCluster reads the spec), so that a container without ports gets
+    // the default set.
+    let container_ports = r
+        .head
+        .template
         .spec
         .as_ref()
         .and_then(|s| s.containers.first())
