@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::build;
 use crate::codes::Code;
-use crate::diagnostic::{Diagnostic, Severity, locate};
+use crate::diagnostic::{Diagnostic, Finding, Severity, locate};
 use crate::normalize::{self, Options};
 use crate::parse::{self, ParseErrorKind};
 use crate::validate::{self, Validated};
@@ -95,6 +95,50 @@ pub fn compile(inputs: &[Input<'_>], opts: &Options) -> Output {
     out
 }
 
+/// True when the bytes mention `RayCluster` in any letter case: a cheap test that lets hooks
+/// run over every YAML file skip the ones that cannot hold a RayCluster (or a misspelled
+/// `kind: Raycluster`) without parsing them.
+#[must_use]
+pub fn mentions_raycluster(bytes: &[u8]) -> bool {
+    const WORD: &[u8] = b"raycluster";
+    bytes
+        .windows(WORD.len())
+        .any(|w| w.eq_ignore_ascii_case(WORD))
+}
+
+/// What one document compiles to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Compiled {
+    /// The objects generated from a RayCluster without errors, in output order.
+    Generated(Vec<Value>),
+    /// The document itself: it is not a RayCluster.
+    Passthrough(Value),
+    /// A RayCluster (or a document that is no object) with errors: nothing is emitted.
+    Invalid,
+}
+
+/// Compiles one parsed document, with the findings of every stage (pointer-located, in the
+/// order the stages found them).
+#[must_use]
+pub fn compile_document(doc: Value, opts: &Options) -> (Compiled, Vec<Finding>) {
+    let (verdict, mut findings) = validate::validate(&doc);
+    let compiled = match verdict {
+        Validated::Cluster(cluster) => {
+            let (resolved, warnings) = normalize::normalize(&cluster, opts);
+            findings.extend(warnings);
+            if findings.iter().any(Finding::is_error) {
+                Compiled::Invalid
+            } else {
+                let objects = build::build(&resolved).objects;
+                Compiled::Generated(objects.iter().map(build::Object::to_value).collect())
+            }
+        }
+        Validated::Passthrough => Compiled::Passthrough(doc),
+        Validated::Invalid => Compiled::Invalid,
+    };
+    (compiled, findings)
+}
+
 /// Compiles one input.
 #[must_use]
 pub fn compile_one(input: &Input<'_>, opts: &Options) -> Output {
@@ -125,31 +169,49 @@ pub fn compile_one(input: &Input<'_>, opts: &Options) -> Output {
         }
     };
     for doc in docs {
-        let (verdict, mut findings) = validate::validate(&doc.value);
-        match verdict {
-            Validated::Cluster(cluster) => {
-                let (resolved, warnings) = normalize::normalize(&cluster, opts);
-                findings.extend(warnings);
-                if !findings.iter().any(crate::diagnostic::Finding::is_error) {
-                    out.clusters += 1;
-                    out.documents
-                        .extend(build::build(&resolved).objects.iter().map(|o| OutputDoc {
-                            value: o.to_value(),
-                            origin: Origin::Generated,
-                            source: input.name.to_string(),
-                        }));
-                }
+        let (compiled, findings) = compile_document(doc.value, opts);
+        match compiled {
+            Compiled::Generated(objects) => {
+                out.clusters += 1;
+                out.documents
+                    .extend(objects.into_iter().map(|value| OutputDoc {
+                        value,
+                        origin: Origin::Generated,
+                        source: input.name.to_string(),
+                    }));
             }
-            Validated::Passthrough => out.documents.push(OutputDoc {
-                value: doc.value,
+            Compiled::Passthrough(value) => out.documents.push(OutputDoc {
+                value,
                 origin: Origin::Passthrough,
                 source: input.name.to_string(),
             }),
-            Validated::Invalid => {}
+            Compiled::Invalid => {}
         }
         let mut located = locate(findings, input.name, &doc.spans);
         located.sort_by(|a, b| (a.span, a.code, &a.message).cmp(&(b.span, b.code, &b.message)));
         out.diagnostics.extend(located);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_raycluster_in_any_case_only() {
+        assert!(mentions_raycluster(b"kind: RayCluster\n"));
+        assert!(mentions_raycluster(b"kind: raycluster"));
+        assert!(!mentions_raycluster(b"kind: ConfigMap\n"));
+        assert!(!mentions_raycluster(b""));
+    }
+
+    #[test]
+    fn compile_document_passes_other_objects_through_unchanged() {
+        let cm =
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}});
+        let (compiled, findings) = compile_document(cm.clone(), &Options::default());
+        assert_eq!(compiled, Compiled::Passthrough(cm));
+        assert!(findings.is_empty());
+    }
 }

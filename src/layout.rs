@@ -62,36 +62,18 @@ pub fn plan(docs: &[OutputDoc]) -> Result<Vec<PlannedFile>, LayoutError> {
     let mut seen = BTreeSet::new();
     let mut files = Vec::new();
     for (index, d) in docs.iter().enumerate() {
-        let get = |p: &str| {
-            d.value
-                .pointer(p)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        let (Some(kind), Some(name)) = (get("/kind"), get("/metadata/name")) else {
-            return Err(LayoutError::Unnamed {
+        let path = object_path(&d.value).map_err(|e| match e {
+            Unusable::Unnamed => LayoutError::Unnamed {
                 index,
                 source_name: d.source.clone(),
-            });
-        };
-        let kind = kind.to_ascii_lowercase();
-        let unsafe_name = |what: &'static str, value: &str| LayoutError::UnsafeName {
-            what,
-            value: value.to_string(),
-            index,
-            source_name: d.source.clone(),
-        };
-        if !is_plain(&kind) {
-            return Err(unsafe_name("kind", &kind));
-        }
-        if !is_plain(&name) {
-            return Err(unsafe_name("metadata.name", &name));
-        }
-        let path = match get("/metadata/namespace") {
-            Some(ns) if !is_plain(&ns) => return Err(unsafe_name("metadata.namespace", &ns)),
-            Some(ns) => format!("{ns}/{kind}-{name}.yaml"),
-            None => format!("{kind}-{name}.yaml"),
-        };
+            },
+            Unusable::Unsafe(what, value) => LayoutError::UnsafeName {
+                what,
+                value,
+                index,
+                source_name: d.source.clone(),
+            },
+        })?;
         if !seen.insert(path.clone()) {
             return Err(LayoutError::Collision(path));
         }
@@ -101,6 +83,62 @@ pub fn plan(docs: &[OutputDoc]) -> Result<Vec<PlannedFile>, LayoutError> {
         });
     }
     Ok(files)
+}
+
+/// Why an object has no file name.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unusable {
+    /// No `kind` or no `metadata.name`.
+    Unnamed,
+    /// A field (named) whose value (given) is not a plain DNS name.
+    Unsafe(&'static str, String),
+}
+
+/// The file an object goes into, relative to the output folder: `<kind>-<name>.yaml`, or
+/// `<namespace>/<kind>-<name>.yaml` for an object with a namespace; kind in lower case.
+pub fn object_path(value: &Value) -> Result<String, Unusable> {
+    let get = |p: &str| value.pointer(p).and_then(Value::as_str);
+    let (Some(kind), Some(name)) = (get("/kind"), get("/metadata/name")) else {
+        return Err(Unusable::Unnamed);
+    };
+    let kind = kind.to_ascii_lowercase();
+    if !is_plain(&kind) {
+        return Err(Unusable::Unsafe("kind", kind));
+    }
+    if !is_plain(name) {
+        return Err(Unusable::Unsafe("metadata.name", name.to_string()));
+    }
+    match get("/metadata/namespace") {
+        Some(ns) if !is_plain(ns) => Err(Unusable::Unsafe("metadata.namespace", ns.to_string())),
+        Some(ns) => Ok(format!("{ns}/{kind}-{name}.yaml")),
+        None => Ok(format!("{kind}-{name}.yaml")),
+    }
+}
+
+/// The name of the kustomization file `compile -o DIR --kustomization` adds.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// A `kustomization.yaml` listing the planned files as resources, in output order, so that
+/// the folder is a kustomize base (Flux's kustomize-controller, `kubectl apply -k`). No
+/// object file can be named `kustomization.yaml`: they all have a `-` in their name.
+#[must_use]
+pub fn kustomization(files: &[PlannedFile]) -> PlannedFile {
+    let mut contents =
+        format!("{HEADER}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    if files.is_empty() {
+        contents.push_str("resources: []\n");
+    } else {
+        contents.push_str("resources:\n");
+        for f in files {
+            contents.push_str("- ");
+            contents.push_str(&f.path);
+            contents.push('\n');
+        }
+    }
+    PlannedFile {
+        path: KUSTOMIZATION.to_string(),
+        contents,
+    }
 }
 
 /// A lower-case DNS-style name: letters, digits, `-` and `.`, starting with a letter or digit,
@@ -148,6 +186,29 @@ mod tests {
             )]);
             assert!(matches!(r, Err(LayoutError::UnsafeName { .. })), "{name}");
         }
+    }
+
+    #[test]
+    fn kustomization_lists_every_file_in_order() {
+        let files = plan(&[
+            doc(serde_json::json!({"kind": "Service", "metadata": {"name": "a", "namespace": "ml"}})),
+            doc(serde_json::json!({"kind": "StatefulSet", "metadata": {"name": "a-head"}})),
+        ])
+        .unwrap();
+        let k = kustomization(&files);
+        assert_eq!(k.path, "kustomization.yaml");
+        assert_eq!(
+            k.contents,
+            format!(
+                "{HEADER}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+                 resources:\n- ml/service-a.yaml\n- statefulset-a-head.yaml\n"
+            )
+        );
+    }
+
+    #[test]
+    fn kustomization_of_nothing_is_an_empty_list() {
+        assert!(kustomization(&[]).contents.ends_with("resources: []\n"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
+pub mod krm;
 pub mod layout;
 pub mod model;
 pub mod names;

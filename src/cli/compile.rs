@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use raycc::compile::{Input, Output, compile};
+use raycc::compile::{Input, Output, compile, mentions_raycluster};
 use raycc::diagnostic::Severity;
 use raycc::layout;
 use raycc::normalize::Options;
@@ -50,6 +50,10 @@ pub struct CommonArgs {
     /// Treat warnings as errors (exit 1).
     #[arg(long)]
     deny_warnings: bool,
+    /// Skip input files that do not mention RayCluster (Helm templates, YAML lists, other
+    /// tools' files) instead of checking them or passing them through.
+    #[arg(long)]
+    only_rayclusters: bool,
 }
 
 /// Arguments of `raycc compile`.
@@ -66,6 +70,9 @@ pub struct CompileArgs {
     /// With -o: write nothing; exit 1 when DIR is not what compile would write.
     #[arg(long, requires = "output")]
     check: bool,
+    /// With -o: also write DIR/kustomization.yaml listing every generated file.
+    #[arg(long, requires = "output")]
+    kustomization: bool,
     #[command(flatten)]
     options: OptionsArgs,
 }
@@ -90,7 +97,10 @@ enum Mode {
 }
 
 fn run_pipeline(common: &CommonArgs, opts: &Options, mode: Mode) -> anyhow::Result<Output> {
-    let files = read_inputs(&common.paths)?;
+    let mut files = read_inputs(&common.paths)?;
+    if common.only_rayclusters {
+        files.retain(|f| mentions_raycluster(&f.bytes));
+    }
     let inputs: Vec<Input<'_>> = files
         .iter()
         .map(|f| Input {
@@ -162,7 +172,10 @@ pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
     match &args.output {
         None => write_stdout(output.yaml().as_bytes())?,
         Some(dir) => {
-            let files = layout::plan(&output.documents)?;
+            let mut files = layout::plan(&output.documents)?;
+            if args.kustomization {
+                files.push(layout::kustomization(&files));
+            }
             if args.check {
                 return outdir::check(dir, &files);
             }

@@ -6,6 +6,7 @@ mod compile;
 mod diff;
 mod explain;
 mod inputs;
+mod krm;
 mod options;
 mod outdir;
 mod render;
@@ -49,6 +50,8 @@ enum Command {
     Schema,
     /// Explain a diagnostic code (`raycc explain RC201`), or list them all.
     Explain(explain::ExplainArgs),
+    /// Run as a KRM function (kustomize, kpt): a resource list on stdin, one on stdout.
+    Krm(krm::KrmArgs),
 }
 
 /// When to colour diagnostics.
@@ -79,6 +82,7 @@ pub fn run() -> u8 {
         Command::Diff(a) => diff::run(&a),
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(&a),
+        Command::Krm(a) => krm::run(&a),
     };
     match result {
         Ok(code) => code,
