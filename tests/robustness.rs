@@ -4,6 +4,8 @@
 // Test helpers panic on unexpected input by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::fmt::Write as _;
+
 use raycc::codes::Code;
 use raycc::compile::{Input, Output, compile};
 use raycc::diagnostic::Severity;
@@ -61,9 +63,8 @@ fn alias_bombs_are_refused_quickly() {
     let names: Vec<char> = "bcdefghijklmnopq".chars().collect();
     let mut prev = 'a';
     for n in names {
-        y.push_str(&format!(
-            "{n}: &{n} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
-        ));
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        let _ = writeln!(y, "{n}: &{n} [{refs}]");
         prev = n;
     }
     let out = run(y.as_bytes());
