@@ -17,14 +17,22 @@ fn every_fuzz_corpus_input_compiles_or_fails_cleanly() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz");
     let mut inputs = Vec::new();
     for dir in ["seeds", "corpus/compile"] {
-        let Ok(entries) = fs::read_dir(root.join(dir)) else { continue };
+        let Ok(entries) = fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         inputs.extend(entries.map(|e| e.unwrap().path()));
     }
     inputs.sort();
     assert!(inputs.len() > 40, "the fuzz corpus is missing");
     for path in &inputs {
         let bytes = fs::read(path).unwrap();
-        let out = compile(&[Input { name: "fuzz.yaml", bytes: &bytes }], &Options::default());
+        let out = compile(
+            &[Input {
+                name: "fuzz.yaml",
+                bytes: &bytes,
+            }],
+            &Options::default(),
+        );
         if out.has_errors() {
             continue;
         }
