@@ -5,12 +5,12 @@
 //! or `functionConfig` has an option raycc does not know.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use raycc::{emit, krm, parse};
 
+use super::inputs::read_inputs;
 use super::render::{Style, human};
 use super::{ColorChoice, EXIT_INVALID, EXIT_OK, write_stdout};
 
@@ -24,11 +24,9 @@ pub struct KrmArgs {
 
 /// Runs `raycc krm`.
 pub fn run(args: &KrmArgs) -> anyhow::Result<u8> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut bytes)
-        .context("cannot read standard input")?;
-    let docs = parse::parse(&bytes).context("standard input is not a YAML ResourceList")?;
+    let stdin = read_inputs(&["-".to_string()])?;
+    let bytes = stdin.first().map_or(&[][..], |f| f.bytes.as_slice());
+    let docs = parse::parse(bytes).context("standard input is not a YAML ResourceList")?;
     let [doc] = docs.as_slice() else {
         bail!(
             "standard input holds {} YAML documents; a KRM function reads one ResourceList",
