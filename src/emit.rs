@@ -20,22 +20,17 @@
 //! This stage never fails, never does I/O, and never changes a value: numbers stay numbers,
 //! booleans stay booleans, and strings stay strings.
 
-use serde::ser::{Serialize, Serializer};
-use serde_json::Value;
+use std::fmt::Write as _;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
 
 /// Renders one document, without a leading `---`.
 #[must_use]
 pub fn to_yaml(value: &Value) -> String {
-    let options = serde_saphyr::ser_options! {
-        // Keep long single-line strings (commands, annotations) on one line; multi-line
-        // strings still become `|` blocks.
-        folded_wrap_chars: usize::MAX,
-    };
-    serde_saphyr::to_string_with_options(&Yaml(value), options).unwrap_or_else(|_| {
-        // serde-saphyr only fails on data a JSON value cannot hold. Should it ever fail,
-        // JSON is YAML too, and still applies.
-        serde_json::to_string(value).unwrap_or_default() + "\n"
-    })
+    let mut out = String::new();
+    write_yaml(&mut out, value);
+    out
 }
 
 /// Renders a stream: each document preceded by `---`. No documents give an empty string.
@@ -43,10 +38,51 @@ pub fn to_yaml(value: &Value) -> String {
 pub fn emit(docs: &[Value]) -> String {
     let mut out = String::new();
     for doc in docs {
-        out.push_str("---\n");
-        out.push_str(&to_yaml(doc));
+        write_document(&mut out, doc);
     }
     out
+}
+
+/// Appends one document of a stream to `out`: `---` and the document.
+pub fn write_document(out: &mut String, value: &Value) {
+    out.push_str("---\n");
+    write_yaml(out, value);
+}
+
+/// Appends one document, without a leading `---`, to `out`.
+///
+/// Documents are written by a direct writer that produces exactly what serde-saphyr produces
+/// (the tests compare the two on every shape and on tricky strings), several times faster.
+/// It writes the common scalars itself (plain strings that cannot be read as anything else,
+/// integers, booleans, null) and asks serde-saphyr for every other scalar: strings that need
+/// quotes or a block, floats, unusual keys. A document it cannot place that way (a scalar or
+/// empty collection at the root, a key serde-saphyr writes in the complex `?` form) is
+/// rendered by serde-saphyr whole.
+pub fn write_yaml(out: &mut String, value: &Value) {
+    let start = out.len();
+    let written = Writer { out: &mut *out }.document(value);
+    if written.is_none() {
+        out.truncate(start);
+        out.push_str(&saphyr_yaml(value));
+    }
+}
+
+/// The whole document rendered by serde-saphyr: the reference the direct writer matches.
+fn saphyr_yaml(value: &Value) -> String {
+    serialized(&Yaml(value)).unwrap_or_else(|| {
+        // serde-saphyr only fails on data a JSON value cannot hold. Should it ever fail,
+        // JSON is YAML too, and still applies.
+        serde_json::to_string(value).unwrap_or_default() + "\n"
+    })
+}
+
+fn serialized<T: Serialize>(value: &T) -> Option<String> {
+    let options = serde_saphyr::ser_options! {
+        // Keep long single-line strings (commands, annotations) on one line; multi-line
+        // strings still become `|` blocks.
+        folded_wrap_chars: usize::MAX,
+    };
+    serde_saphyr::to_string_with_options(value, options).ok()
 }
 
 /// A JSON value serialized with its map keys in sorted order, whatever order the map keeps.
@@ -63,16 +99,19 @@ impl Serialize for Yaml<'_> {
             }
             Value::String(s) => serializer.serialize_str(s),
             Value::Array(items) => serializer.collect_seq(items.iter().map(Yaml)),
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map.iter().collect();
-                // `serde_json::Map` is already sorted unless its `preserve_order` feature is on.
-                if !entries.is_sorted_by_key(|(k, _)| *k) {
-                    entries.sort_unstable_by_key(|(k, _)| *k);
-                }
-                serializer.collect_map(entries.into_iter().map(|(k, v)| (k, Yaml(v))))
-            }
+            Value::Object(map) => serializer.collect_map(sorted(map).map(|(k, v)| (k, Yaml(v)))),
         }
     }
+}
+
+/// The entries of a map in key order. `serde_json::Map` is already sorted unless its
+/// `preserve_order` feature is on.
+fn sorted(map: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    if !entries.is_sorted_by_key(|(k, _)| *k) {
+        entries.sort_unstable_by_key(|(k, _)| *k);
+    }
+    entries.into_iter()
 }
 
 /// Whether `s` would become a `|` block whose first content line starts with a tab.
@@ -86,6 +125,226 @@ fn trips_libyaml_block_scalar(s: &str) -> bool {
             .map(|line| line.trim_start_matches(' '))
             .find(|rest| !rest.is_empty())
             .is_some_and(|rest| rest.starts_with('\t'))
+}
+
+/// A one-entry mapping `key: value`, rendered by serde-saphyr to learn how it writes a key or
+/// a scalar.
+struct Probe<'a>(&'a str, &'a Value);
+
+impl Serialize for Probe<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, &Yaml(self.1))?;
+        map.end()
+    }
+}
+
+/// The direct writer. Every method returns `None` when serde-saphyr must render the whole
+/// document instead; what was written so far is then discarded.
+///
+/// Layout, as serde-saphyr (and `kubectl get -o yaml`) writes it: two-space indentation;
+/// `key: scalar`; `key:` then a nested mapping two spaces deeper, or a sequence flush with the
+/// key; `- ` items whose mapping or sequence starts on the dash line and continues two spaces
+/// past the dash; `{}` and `[]` for empty collections; a block scalar's lines two spaces
+/// deeper than its key or dash.
+struct Writer<'o> {
+    out: &'o mut String,
+}
+
+impl Writer<'_> {
+    fn document(&mut self, value: &Value) -> Option<()> {
+        match value {
+            Value::Object(map) if !map.is_empty() => self.mapping(map, 0, false),
+            Value::Array(items) if !items.is_empty() => self.sequence(items, 0, false),
+            _ => None,
+        }
+    }
+
+    /// The entries of `map` at column `indent`; with `inline` the first one continues the
+    /// current line (after a `- `).
+    fn mapping(&mut self, map: &Map<String, Value>, indent: usize, inline: bool) -> Option<()> {
+        let mut first = inline;
+        for (key, value) in sorted(map) {
+            if !std::mem::take(&mut first) {
+                self.indent(indent);
+            }
+            self.key(key)?;
+            self.out.push(':');
+            match value {
+                Value::Object(m) if m.is_empty() => self.out.push_str(" {}\n"),
+                Value::Array(a) if a.is_empty() => self.out.push_str(" []\n"),
+                Value::Object(m) => {
+                    self.out.push('\n');
+                    self.mapping(m, indent + 2, false)?;
+                }
+                Value::Array(a) => {
+                    self.out.push('\n');
+                    self.sequence(a, indent, false)?;
+                }
+                scalar => {
+                    self.out.push(' ');
+                    self.scalar(scalar, indent + 2)?;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// The items of a sequence, dashes at column `indent`; with `inline` the first dash
+    /// continues the current line.
+    fn sequence(&mut self, items: &[Value], indent: usize, inline: bool) -> Option<()> {
+        let mut first = inline;
+        for item in items {
+            if !std::mem::take(&mut first) {
+                self.indent(indent);
+            }
+            self.out.push_str("- ");
+            match item {
+                Value::Object(m) if m.is_empty() => self.out.push_str("{}\n"),
+                Value::Array(a) if a.is_empty() => self.out.push_str("[]\n"),
+                Value::Object(m) => self.mapping(m, indent + 2, true)?,
+                Value::Array(a) => self.sequence(a, indent + 2, true)?,
+                scalar => self.scalar(scalar, indent + 2)?,
+            }
+        }
+        Some(())
+    }
+
+    fn indent(&mut self, width: usize) {
+        self.out.extend(std::iter::repeat_n(' ', width));
+    }
+
+    fn key(&mut self, key: &str) -> Option<()> {
+        if is_plain_key(key) {
+            self.out.push_str(key);
+            return Some(());
+        }
+        // serde-saphyr writes `<key>: 0` on one line for every key it does not put in the
+        // complex `? key` form.
+        let probe = serialized(&Probe(key, &Value::from(0)))?;
+        let text = probe.strip_suffix(": 0\n")?;
+        if text.contains('\n') {
+            return None;
+        }
+        self.out.push_str(text);
+        Some(())
+    }
+
+    /// A scalar after `key: ` or `- `, ending its line; a block scalar's lines go to column
+    /// `body`.
+    fn scalar(&mut self, value: &Value, body: usize) -> Option<()> {
+        match value {
+            Value::Null => self.out.push_str("null\n"),
+            Value::Bool(true) => self.out.push_str("true\n"),
+            Value::Bool(false) => self.out.push_str("false\n"),
+            Value::Number(n) if n.is_i64() || n.is_u64() => {
+                // Writing to a String cannot fail.
+                let _ = writeln!(self.out, "{n}");
+            }
+            Value::String(s) if is_plain_value(s) => {
+                self.out.push_str(s);
+                self.out.push('\n');
+            }
+            _ => self.probed_scalar(value, body)?,
+        }
+        Some(())
+    }
+
+    /// A scalar as serde-saphyr writes it after `k: ` at the top level, its block lines (two
+    /// spaces deep there) moved to column `body`.
+    fn probed_scalar(&mut self, value: &Value, body: usize) -> Option<()> {
+        let probe = serialized(&Probe("k", value))?;
+        let (head, lines) = probe.strip_prefix("k: ")?.split_once('\n')?;
+        self.out.push_str(head);
+        self.out.push('\n');
+        for line in lines.split_inclusive('\n') {
+            if line == "\n" {
+                self.out.push('\n');
+            } else {
+                self.indent(body);
+                self.out.push_str(line.strip_prefix("  ")?);
+            }
+        }
+        Some(())
+    }
+}
+
+/// Words a YAML 1.1 reader takes for a boolean, null or special float in some spelling; a
+/// string spelled like one of them (in any case) is left to serde-saphyr.
+const RESERVED_WORDS: [&str; 11] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+];
+
+fn is_reserved_word(s: &str) -> bool {
+    s.len() <= 5 && RESERVED_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
+}
+
+/// A mapping key that serde-saphyr certainly writes as it is: a letter, then letters, digits
+/// and `._/-`, not a reserved word, and short enough to be a simple key.
+fn is_plain_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.len() <= 128
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+        && !is_reserved_word(key)
+}
+
+/// A string value that serde-saphyr certainly writes as a plain scalar: printable ASCII
+/// without `#`, no `: ` and no trailing `:` or space, and a start that no YAML 1.1 reader
+/// takes for anything but a string (a letter but no reserved word; `/` or `$`; a dash and a
+/// letter, or two dashes and a letter; a digit when some character can belong to no number
+/// or timestamp). Everything else, `"1"`, `"2.5"`, `"yes"` or `"a: b"` say, is asked of
+/// serde-saphyr.
+fn is_plain_value(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    if last == b' '
+        || last == b':'
+        || !bytes
+            .iter()
+            .all(|&b| (b' '..=b'~').contains(&b) && b != b'#')
+        || s.contains(": ")
+    {
+        return false;
+    }
+    match first {
+        b'a'..=b'z' | b'A'..=b'Z' => !is_reserved_word(s),
+        b'/' | b'$' => true,
+        b'-' => match bytes.get(1) {
+            Some(b) if b.is_ascii_alphabetic() => true,
+            Some(b'-') => bytes.get(2).is_some_and(u8::is_ascii_alphabetic),
+            _ => false,
+        },
+        b'0'..=b'9' => bytes.iter().any(|&b| !is_number_or_timestamp_byte(b)),
+        _ => false,
+    }
+}
+
+/// Bytes that can occur in a YAML 1.1 number (any radix, underscores, exponents, base 60) or
+/// timestamp.
+fn is_number_or_timestamp_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+        || matches!(
+            b,
+            b'x' | b'X'
+                | b'o'
+                | b'O'
+                | b'_'
+                | b'.'
+                | b'+'
+                | b'-'
+                | b':'
+                | b','
+                | b' '
+                | b'T'
+                | b't'
+                | b'Z'
+                | b'z'
+        )
 }
 
 #[cfg(test)]
@@ -228,6 +487,119 @@ mod tests {
         "x\n\u{85}y",
         "unicode\n✓ ok\n",
     ];
+
+    /// Values that put `s` in every position a scalar or key can take.
+    fn placements(s: &str) -> Vec<Value> {
+        vec![
+            json!({ "k": s }),
+            json!({ "a": { "b": s } }),
+            json!({ "a": [s] }),
+            json!([s]),
+            json!([[s]]),
+            json!([{ "k": s, "z": 1 }]),
+            json!({ "a": [{ "k": [s] }] }),
+            json!({ "a": [[{ "b": { "c": s } }]] }),
+            json!({ "a": [s, { "b": s }, [s, [s]]] }),
+            json!({ s: 1 }),
+            json!({ "a": { s: [1] } }),
+            json!([{ s: s }]),
+            json!({ "a": [{ "b": [{ s: { s: s } }] }] }),
+        ]
+    }
+
+    #[test]
+    fn writes_what_serde_saphyr_writes_for_tricky_strings_in_every_position() {
+        for s in TRICKY {
+            for value in placements(s) {
+                assert_eq!(to_yaml(&value), saphyr_yaml(&value), "{value}");
+            }
+        }
+    }
+
+    #[test]
+    fn writes_what_serde_saphyr_writes_for_every_shape() {
+        let values = [
+            json!({"a": {}, "b": [], "c": {"d": 1}, "e": [1, "x"], "f": null, "g": true, "h": 1.5}),
+            json!([{"a": 1, "b": [1, 2]}, [1, [2, 3]], [], {}, null, [{"x": {"y": [{"z": 1}]}}]]),
+            json!({"s": "line1\nline2", "t": "a\nb\n", "u": "  lead\nx", "v": ["a\nb", "c\n"]}),
+            json!({"w": [{"k": "a\nb\n"}], "x": {"y": {"z": "a\n\nb\n\n"}}}),
+            json!([[["deep"]], [{}], [[]], {"a": []}, [["a\nb"]], {"a": [["x\ny\n"]]}]),
+            json!({"f": [0.1, 1e100, -2.5e-7, 3.0, u64::MAX, i64::MIN, -1, 0]}),
+            json!({"k": "\ttab\nx", "j": "x\n\ty", "end": "trail \n", "cr": "a\rb"}),
+            json!({"long": "x".repeat(300), "k".repeat(200): 1, "k".repeat(2000): "v"}),
+            json!({"ws": "x\n  \ny", "ws2": ["  \n  x"], "deep": [[[{"a": [{"b": "1\n2"}]}]]]}),
+            json!("root"),
+            json!("root\nscalar"),
+            json!(1),
+            json!(null),
+            json!({}),
+            json!([]),
+        ];
+        for value in values {
+            assert_eq!(to_yaml(&value), saphyr_yaml(&value), "{value}");
+        }
+    }
+
+    #[test]
+    fn writes_kubernetes_objects_without_serde_saphyr() {
+        let value = json!({
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "c-head", "labels": {"ray.io/node-type": "head", "app.kubernetes.io/name": "kuberay"}},
+            "spec": {"replicas": 1, "template": {"spec": {"containers": [{
+                "name": "ray-head",
+                "image": "rayproject/ray:2.52.0",
+                "command": ["/bin/bash", "-c", "--"],
+                "args": ["ulimit -n 65536; ray start --head --dashboard-host=0.0.0.0 --num-cpus=1"],
+                "env": [{"name": "RAY_PORT", "value": "6379"}, {"name": "X", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+                "resources": {"limits": {"cpu": "500m", "memory": "2Gi"}},
+                "ports": [{"containerPort": 6379, "name": "gcs-server"}],
+            }]}}},
+        });
+        let mut out = String::new();
+        assert!(Writer { out: &mut out }.document(&value).is_some());
+        assert_eq!(out, saphyr_yaml(&value));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn writes_what_serde_saphyr_writes_for_any_value(value in any_value()) {
+            proptest::prop_assert_eq!(to_yaml(&value), saphyr_yaml(&value));
+        }
+    }
+
+    fn any_string() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            proptest::sample::select(TRICKY).prop_map(str::to_string),
+            "[a-zA-Z0-9 ._/:#$,=+-]{0,12}",
+            "[-a-z0-9:. ]{1,6}",
+            "[0-9][0-9a-zA-Z._:+-]{0,6}",
+            "[a-z \t]{0,4}(\n[a-z \t#:-]{0,5}){1,4}\n{0,3}",
+            "\\PC{0,6}",
+        ]
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any_string().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::btree_map(any_string(), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
 
     /// Emits, parses back, and checks both the value and that emitting again is a fixed point.
     fn round_trip(value: &Value) {
