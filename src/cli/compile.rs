@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use raycc::compile::{Input, Output, compile, mentions_raycluster};
+use raycc::compile::{Input, Keep, Output, Run, compile_with, mentions_raycluster};
 use raycc::diagnostic::Severity;
 use raycc::layout;
 use raycc::normalize::Options;
@@ -16,7 +16,7 @@ use super::inputs::{SourceFile, read_inputs};
 use super::options::OptionsArgs;
 use super::outdir;
 use super::render::{Style, human};
-use super::{ColorChoice, EXIT_INVALID, EXIT_OK, write_stdout};
+use super::{ColorChoice, EXIT_INVALID, EXIT_OK, threads, write_stdout};
 
 /// How diagnostics are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -96,7 +96,12 @@ enum Mode {
     Compile,
 }
 
-fn run_pipeline(common: &CommonArgs, opts: &Options, mode: Mode) -> anyhow::Result<Output> {
+fn run_pipeline(
+    common: &CommonArgs,
+    opts: &Options,
+    mode: Mode,
+    keep: Keep,
+) -> anyhow::Result<Output> {
     let mut files = read_inputs(&common.paths)?;
     if common.only_rayclusters {
         files.retain(|f| mentions_raycluster(&f.bytes));
@@ -108,7 +113,11 @@ fn run_pipeline(common: &CommonArgs, opts: &Options, mode: Mode) -> anyhow::Resu
             bytes: &f.bytes,
         })
         .collect();
-    let mut output = compile(&inputs, opts);
+    let run = Run {
+        keep,
+        threads: threads(),
+    };
+    let mut output = compile_with(&inputs, opts, run);
     if common.deny_warnings {
         for d in &mut output.diagnostics {
             d.severity = Severity::Error;
@@ -154,7 +163,12 @@ fn write_stderr(bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Runs `raycc validate`.
 pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<u8> {
-    let output = run_pipeline(&args.common, &Options::default(), Mode::Validate)?;
+    let output = run_pipeline(
+        &args.common,
+        &Options::default(),
+        Mode::Validate,
+        Keep::Diagnostics,
+    )?;
     Ok(if output.has_errors() {
         EXIT_INVALID
     } else {
@@ -165,12 +179,18 @@ pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<u8> {
 /// Runs `raycc compile`.
 pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
     let opts = args.options.to_options();
-    let output = run_pipeline(&args.common, &opts, Mode::Compile)?;
+    // A stream on stdout is written as it is compiled; a folder needs the objects.
+    let keep = if args.output.is_some() {
+        Keep::Values
+    } else {
+        Keep::Yaml
+    };
+    let output = run_pipeline(&args.common, &opts, Mode::Compile, keep)?;
     if output.has_errors() {
         return Ok(EXIT_INVALID);
     }
     match &args.output {
-        None => write_stdout(output.yaml().as_bytes())?,
+        None => write_stdout(output.stream.as_bytes())?,
         Some(dir) => {
             let mut files = layout::plan(&output.documents)?;
             if args.kustomization {

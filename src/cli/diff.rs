@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use raycc::compile::{Input, compile};
+use raycc::compile::{Input, Keep, Run, compile_with};
 use raycc::diff::{diff, render_json, render_markdown, render_text};
 use raycc::normalize::Options;
 use serde_json::Value;
@@ -22,7 +22,7 @@ use serde_json::Value;
 use super::inputs::{SourceFile, is_yaml, read_inputs};
 use super::options::OptionsArgs;
 use super::render::{Style, human};
-use super::{ColorChoice, EXIT_ERROR, EXIT_INVALID, EXIT_OK, write_stdout};
+use super::{ColorChoice, EXIT_ERROR, EXIT_INVALID, EXIT_OK, threads, write_stdout};
 
 /// How to print the diff.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -132,7 +132,11 @@ fn compiled(files: Vec<SourceFile>, opts: &Options, style: Style) -> Option<Vec<
             bytes: &f.bytes,
         })
         .collect();
-    let out = compile(&inputs, opts);
+    let run = Run {
+        keep: Keep::Values,
+        threads: threads(),
+    };
+    let out = compile_with(&inputs, opts, run);
     if out.has_errors() {
         let sources: BTreeMap<String, Vec<u8>> =
             files.into_iter().map(|f| (f.name, f.bytes)).collect();
