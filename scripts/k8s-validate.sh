@@ -31,6 +31,10 @@ if [ -d "$samples" ]; then
       rm -f "$out/$(basename "$f")"
     fi
   done
+  if [ ! -x target/debug/raycc ] || [ -z "$(ls -A "$out")" ]; then
+    echo "no KubeRay sample compiled (is target/debug/raycc built?)" >&2
+    exit 1
+  fi
 else
   echo "notice: $samples not found; compiled KubeRay samples not checked"
 fi
