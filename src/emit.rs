@@ -348,7 +348,7 @@ fn is_number_or_timestamp_byte(b: u8) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::parse::parse;
     use serde_json::json;
@@ -580,7 +580,7 @@ mod tests {
         ]
     }
 
-    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+    pub(crate) fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
             Just(Value::Null),

@@ -37,6 +37,8 @@ use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
 use crate::diagnostic::Span;
 
+mod quick;
+
 /// Largest input accepted, in bytes (64 MiB). Real manifests are kilobytes; the API server
 /// itself refuses request bodies over 3 MiB. The cap keeps a stray `raycc` run on a huge file
 /// from allocating without bound.
@@ -348,6 +350,9 @@ impl Chunks<'_> {
             line_offset,
             max_depth: MAX_DEPTH,
         };
+        if let Some(read) = quick::read(&source) {
+            return Ok(read);
+        }
         let report = std::rc::Rc::new(std::cell::Cell::new(None));
         let sink = std::rc::Rc::clone(&report);
         let options = source
@@ -491,7 +496,13 @@ impl<'a> Source<'a> {
     }
 
     /// Reads every document; the whole job of [`parse`] once the input is known to be text.
+    /// The quick reader answers for most manifests; serde-saphyr for the rest.
     fn documents(&self) -> Result<Vec<Document>, ParseError> {
+        if let Some((documents, usage)) = quick::read(self)
+            && usage.fits()
+        {
+            return Ok(documents);
+        }
         self.documents_with(self.options())
     }
 
