@@ -22,7 +22,7 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use raycc::compile::{Input, compile};
 use raycc::normalize::Options;
 use raycc::validate::Validated;
@@ -123,16 +123,21 @@ fn stages(c: &mut Criterion) {
         b.iter(|| clusters.iter().map(validate::validate).count());
     });
     g.bench_function("normalize+build", |b| {
-        b.iter(|| {
-            typed
-                .iter()
-                .flat_map(|c| {
-                    let (resolved, _) = normalize::normalize(c, &opts);
-                    build::build(&resolved).objects
-                })
-                .map(|o| o.to_value())
-                .collect::<Vec<_>>()
-        });
+        // normalize takes the cluster by value: each round starts from fresh copies.
+        b.iter_batched(
+            || typed.clone(),
+            |typed| {
+                typed
+                    .into_iter()
+                    .flat_map(|c| {
+                        let (resolved, _) = normalize::normalize(*c, &opts);
+                        build::build(&resolved).objects
+                    })
+                    .map(|o| o.to_value())
+                    .collect::<Vec<_>>()
+            },
+            BatchSize::SmallInput,
+        );
     });
     g.bench_function("emit", |b| b.iter(|| emit::emit(black_box(&values))));
     g.bench_function("compile", |b| {

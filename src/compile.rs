@@ -478,7 +478,7 @@ fn compile_value(doc: Value, opts: &Options, build_objects: bool) -> (Compiled, 
     let (verdict, mut findings) = validate::validate(&doc);
     let compiled = match verdict {
         Validated::Cluster(cluster) => {
-            let (resolved, warnings) = normalize::normalize(&cluster, opts);
+            let (resolved, warnings) = normalize::normalize(*cluster, opts);
             findings.extend(warnings);
             if findings.iter().any(Finding::is_error) {
                 Compiled::Invalid

@@ -166,7 +166,7 @@ pub struct ResolvedCluster {
 
 /// Resolves a validated cluster. Warnings are returned beside it.
 #[must_use]
-pub fn normalize(c: &RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding>) {
+pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding>) {
     let mut warnings = Vec::new();
     let spec = &c.spec;
     let name = c.metadata.name.clone().unwrap_or_default();
@@ -445,7 +445,7 @@ pub fn normalize(c: &RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Findin
         head_port,
         autoscaler_version: opts_a.and_then(|o| o.version),
         ft_enabled,
-        source: c.clone(),
+        source: c,
         head,
         workers,
     };

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Container, PodTemplateSpec};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::codes::Code;
@@ -111,7 +112,7 @@ pub fn validate(doc: &Value) -> (Validated, Vec<Finding>) {
     if findings.iter().any(Finding::is_error) {
         return (Validated::Invalid, findings);
     }
-    let cluster: RayCluster = match serde_json::from_value(doc.clone()) {
+    let cluster = match RayCluster::deserialize(doc) {
         Ok(c) => c,
         Err(e) => {
             findings.push(Finding::new(Code::SchemaViolation, "", e.to_string()));
