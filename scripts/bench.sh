@@ -41,18 +41,22 @@ python3 scripts/gen-corpus.py --samples "$SAMPLES" --out "$CORPUS" --raycc "$RAY
     git init -q .
     git add -A
     git -c user.name=bench -c user.email=bench@localhost commit -q -m base
-    # Scale one worker group of the middle cluster that has one.
+    # Move the middle cluster to another Ray image: every Pod template of it changes.
     python3 - <<'PY'
 import pathlib, re
 for path in sorted(pathlib.Path("clusters").glob("*.yaml"))[500:]:
     text = path.read_text()
-    changed = re.sub(r"(?m)^(\s*-?\s*replicas: )(\d+)$", lambda m: m[1] + str(int(m[2]) + 1), text, 1)
+    changed = re.sub(r"(?m)^(\s*-?\s*image: )(\S+)$", r"\1\2-changed", text)
     if changed != text:
         path.write_text(changed)
         print(f"diff --base: {path} changed")
         break
 PY
     ! git diff --quiet || { echo "bench.sh: no cluster was changed" >&2; exit 2; }
+    # The timed command must find the change: exit 1, differences.
+    status=0
+    "$RAYCC" diff --color never --base HEAD clusters >/dev/null || status=$?
+    [ "$status" -eq 1 ] || { echo "bench.sh: raycc diff --base exited $status, not 1" >&2; exit 2; }
 )
 
 if [[ " $GROUPS_TO_RUN " == *" validate "* ]] && [ ! -x $OUT/venv/bin/check-jsonschema ]; then

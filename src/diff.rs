@@ -130,14 +130,15 @@ impl DiffReport {
     }
 }
 
-/// Compares two sets of objects.
+/// Compares two sets of objects (a slice of values, or any iterator of references to them).
+/// When one side holds two objects with the same key, the later one counts.
 #[must_use]
-pub fn diff(old: &[Value], new: &[Value]) -> DiffReport {
-    let index = |docs: &[Value]| -> BTreeMap<ObjectKey, Value> {
-        docs.iter().map(|d| (ObjectKey::of(d), d.clone())).collect()
-    };
-    let old = index(old);
-    let new = index(new);
+pub fn diff<'a>(
+    old: impl IntoIterator<Item = &'a Value>,
+    new: impl IntoIterator<Item = &'a Value>,
+) -> DiffReport {
+    let old: BTreeMap<ObjectKey, &Value> = old.into_iter().map(|d| (ObjectKey::of(d), d)).collect();
+    let new: BTreeMap<ObjectKey, &Value> = new.into_iter().map(|d| (ObjectKey::of(d), d)).collect();
     let mut objects = Vec::new();
     let mut summary = Summary::default();
     for (key, o) in &old {

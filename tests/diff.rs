@@ -206,6 +206,67 @@ fn base_compares_a_git_revision_with_the_working_tree() {
 }
 
 #[test]
+fn base_counts_unchanged_and_renamed_files_like_a_full_compile() {
+    let repo = temp_dir("twins");
+    git(&repo, &["init", "-q"]);
+    fs::create_dir_all(repo.join("clusters")).unwrap();
+    for (from, to) in [
+        ("fixtures/compile/autoscaling.yaml", "clusters/a.yaml"),
+        ("fixtures/compile/multi-group.yaml", "clusters/b.yaml"),
+        ("fixtures-diff/scale/old.yaml", "clusters/c.yaml"),
+    ] {
+        fs::copy(root().join(from), repo.join(to)).unwrap();
+    }
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "start"]);
+    // a.yaml moves with the same bytes; c.yaml scales one group.
+    git(&repo, &["mv", "clusters/a.yaml", "clusters/moved.yaml"]);
+    fs::copy(
+        root().join("fixtures-diff/scale/new.yaml"),
+        repo.join("clusters/c.yaml"),
+    )
+    .unwrap();
+    // The oracle: every object of the working tree, compiled from scratch.
+    let compiled = raycc_in(&repo, &["compile", "clusters"]);
+    assert_eq!(compiled.status.code(), Some(0));
+    let objects = String::from_utf8(compiled.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("kind: "))
+        .count();
+    assert!(objects > 10, "{objects}");
+    let out = raycc_in(
+        &repo,
+        &["diff", "--base", "HEAD", "--format=json", "clusters"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"added": 0, "removed": 0, "changed": 1, "unchanged": objects - 1}),
+    );
+    assert_eq!(report["objects"][0]["name"], "train-gpu-worker");
+}
+
+#[test]
+fn base_reports_an_invalid_unchanged_file_once() {
+    let repo = temp_dir("invalid-twin");
+    git(&repo, &["init", "-q"]);
+    fs::copy(
+        root().join("fixtures/invalid/min-replicas-above-max.yaml"),
+        repo.join("broken.yaml"),
+    )
+    .unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "start"]);
+    let out = raycc_in(&repo, &["diff", "--base", "HEAD", "--color=never"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.matches("error[RC201]").count(), 1, "{stderr}");
+    assert!(stderr.contains("--> ./broken.yaml:"), "{stderr}");
+}
+
+#[test]
 fn against_compares_rendered_manifests_with_the_sources() {
     let dir = temp_dir("against");
     let rendered = dir.join("rendered");

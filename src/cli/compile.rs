@@ -106,13 +106,7 @@ fn run_pipeline(
     if common.only_rayclusters {
         files.retain(|f| mentions_raycluster(&f.bytes));
     }
-    let inputs: Vec<Input<'_>> = files
-        .iter()
-        .map(|f| Input {
-            name: &f.name,
-            bytes: &f.bytes,
-        })
-        .collect();
+    let inputs: Vec<Input<'_>> = files.iter().map(SourceFile::as_input).collect();
     let run = Run {
         keep,
         threads: threads(),

@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use raycc::compile::{Input, Keep, Run, compile_with};
-use raycc::diff::{diff, render_json, render_markdown, render_text};
+use raycc::compile::{Input, Keep, OutputDoc, Run, compile_with};
+use raycc::diff::{DiffReport, diff, render_json, render_markdown, render_text};
 use raycc::normalize::Options;
 use serde_json::Value;
 
@@ -72,48 +72,32 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
         }
     };
     let (old, new) = if let Some(rev) = &args.base {
-        let Some(old) = compiled(git_files(rev, &sources())?, &opts, diag_style) else {
-            return Ok(EXIT_ERROR);
-        };
-        let Some(new) = compiled(read_inputs(&sources())?, &opts, diag_style) else {
-            return Ok(EXIT_ERROR);
-        };
-        (old, new)
+        (git_files(rev, &sources())?, read_inputs(&sources())?)
     } else if let Some(dir) = &args.against {
         // Rendered manifests hold no RayClusters: compiling them passes every object through.
         let rendered = read_inputs(&[dir.to_string_lossy().into_owned()])?;
-        let Some(old) = compiled(rendered, &opts, diag_style) else {
-            return Ok(EXIT_ERROR);
-        };
-        let Some(new) = compiled(read_inputs(&sources())?, &opts, diag_style) else {
-            return Ok(EXIT_ERROR);
-        };
-        (old, new)
+        (rendered, read_inputs(&sources())?)
     } else {
         let [old_path, new_path] = args.paths.as_slice() else {
             bail!("give OLD and NEW, or --base REV, or --against DIR");
         };
-        let Some(old) = compiled(
+        (
             read_inputs(std::slice::from_ref(old_path))?,
-            &opts,
-            diag_style,
-        ) else {
-            return Ok(EXIT_ERROR);
-        };
-        let Some(new) = compiled(
             read_inputs(std::slice::from_ref(new_path))?,
-            &opts,
-            diag_style,
-        ) else {
-            return Ok(EXIT_ERROR);
-        };
-        (old, new)
+        )
     };
-    let report = diff(&old, &new);
-    let text = match args.format {
-        DiffFormat::Text => render_text(&report, style.is_colored()),
-        DiffFormat::Markdown => render_markdown(&report),
-        DiffFormat::Json => render_json(&report),
+    let Some(report) = compare(&old, &new, &opts, diag_style) else {
+        return Ok(EXIT_ERROR);
+    };
+    print_report(&report, args.format, style)
+}
+
+/// Prints the report; the exit code says whether anything differs.
+fn print_report(report: &DiffReport, format: DiffFormat, style: Style) -> anyhow::Result<u8> {
+    let text = match format {
+        DiffFormat::Text => render_text(report, style.is_colored()),
+        DiffFormat::Markdown => render_markdown(report),
+        DiffFormat::Json => render_json(report),
     };
     write_stdout(text.as_bytes())?;
     Ok(if report.has_differences() {
@@ -123,27 +107,69 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// Compiles one side; on invalid input prints the diagnostics and returns `None`.
-fn compiled(files: Vec<SourceFile>, opts: &Options, style: Style) -> Option<Vec<Value>> {
-    let inputs: Vec<Input<'_>> = files
-        .iter()
-        .map(|f| Input {
-            name: &f.name,
-            bytes: &f.bytes,
-        })
-        .collect();
+/// Compiles `files` into output documents, each naming its source; on invalid input prints
+/// the diagnostics and returns `None`.
+fn compiled_docs(files: &[&SourceFile], opts: &Options, style: Style) -> Option<Vec<OutputDoc>> {
+    let inputs: Vec<Input<'_>> = files.iter().map(|f| f.as_input()).collect();
     let run = Run {
         keep: Keep::Values,
         threads: threads(),
     };
     let out = compile_with(&inputs, opts, run);
     if out.has_errors() {
-        let sources: BTreeMap<String, Vec<u8>> =
-            files.into_iter().map(|f| (f.name, f.bytes)).collect();
+        let sources: BTreeMap<String, Vec<u8>> = files
+            .iter()
+            .map(|f| (f.name.clone(), f.bytes.clone()))
+            .collect();
         eprint!("{}", human(&out.diagnostics, &sources, out.files, style));
         return None;
     }
-    Some(out.documents.into_iter().map(|d| d.value).collect())
+    Some(out.documents)
+}
+
+/// Compiles both sides (old first; invalid input on either side prints its diagnostics and
+/// gives `None`) and compares them. A file with the same bytes on both sides compiles to the
+/// same objects, so of the old files only those unlike every new file are compiled; each of
+/// the others counts with the objects of its new twin. With one file of a repository changed
+/// (`--base`), that halves the work.
+fn compare(
+    old: &[SourceFile],
+    new: &[SourceFile],
+    opts: &Options,
+    style: Style,
+) -> Option<DiffReport> {
+    let twins: BTreeMap<&[u8], &str> = new
+        .iter()
+        .map(|f| (f.bytes.as_slice(), f.name.as_str()))
+        .collect();
+    let changed: Vec<&SourceFile> = old
+        .iter()
+        .filter(|f| !twins.contains_key(f.bytes.as_slice()))
+        .collect();
+    let changed_docs = compiled_docs(&changed, opts, style)?;
+    let new_files: Vec<&SourceFile> = new.iter().collect();
+    let new_docs = compiled_docs(&new_files, opts, style)?;
+    let changed_by_source = by_source(&changed_docs);
+    let new_by_source = by_source(&new_docs);
+    let old_values = old.iter().flat_map(|f| {
+        match twins.get(f.bytes.as_slice()) {
+            Some(twin) => new_by_source.get(twin),
+            None => changed_by_source.get(f.name.as_str()),
+        }
+        .into_iter()
+        .flatten()
+        .copied()
+    });
+    Some(diff(old_values, new_docs.iter().map(|d| &d.value)))
+}
+
+/// Output documents grouped by the input they came from, each group in order.
+fn by_source(docs: &[OutputDoc]) -> BTreeMap<&str, Vec<&Value>> {
+    let mut groups: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for d in docs {
+        groups.entry(d.source.as_str()).or_default().push(&d.value);
+    }
+    groups
 }
 
 fn git(args: &[&str]) -> anyhow::Result<Vec<u8>> {

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use raycc::compile::Input;
 
 /// One input read into memory.
 #[derive(Debug)]
@@ -12,6 +13,16 @@ pub struct SourceFile {
     pub name: String,
     /// The bytes.
     pub bytes: Vec<u8>,
+}
+
+impl SourceFile {
+    /// The file as the library's pipeline takes it.
+    pub fn as_input(&self) -> Input<'_> {
+        Input {
+            name: &self.name,
+            bytes: &self.bytes,
+        }
+    }
 }
 
 /// Expands the arguments into files, in order, and reads them.
