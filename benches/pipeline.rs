@@ -10,10 +10,13 @@
 //! - `schema` and `validate` (schema, then typed read and KubeRay's rules);
 //! - `normalize+build`: typed cluster → Kubernetes objects as JSON values;
 //! - `emit`: values → YAML text;
-//! - `compile`: all of the above through `compile::compile`, plus the YAML of the result;
+//! - `compile`: all of the above through `compile::compile` (one thread), plus the YAML of the
+//!   result;
 //! - `floor`: the bare YAML round trip of the same documents with the same crates: the input
 //!   parsed by serde-saphyr into `serde_json::Value`s, the output values serialized by
 //!   serde-saphyr. `compile` over `floor` is the price of everything raycc adds;
+//! - `floor-raycc`: the same round trip with raycc's own reader and writer (`parse` with its
+//!   spans, then `emit`), the stricter floor;
 //! - `diff`: 1,000 compiled clusters against the same with one cluster changed.
 //!
 //! Run with `cargo bench --bench pipeline`; `scripts/bench.sh` does the end-to-end comparisons
@@ -28,6 +31,11 @@ use raycc::normalize::Options;
 use raycc::validate::Validated;
 use raycc::{build, emit, normalize, parse, schema, validate};
 use serde_json::Value;
+
+/// The binary's allocator, so that the stages are timed as the binary runs them.
+#[cfg(target_env = "gnu")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The sample stream: every sample file that compiles cleanly, joined with `---`.
 fn sample_stream() -> String {
@@ -159,6 +167,12 @@ fn stages(c: &mut Criterion) {
                 out.push_str(&serde_saphyr::to_string(v).unwrap_or_default());
             }
             (parsed, out)
+        });
+    });
+    g.bench_function("floor-raycc", |b| {
+        b.iter(|| {
+            let parsed = parse::parse(black_box(stream.as_bytes()));
+            (parsed, emit::emit(black_box(&values)))
         });
     });
     g.finish();

@@ -62,7 +62,7 @@ pub struct Output {
     pub documents: Vec<OutputDoc>,
     /// The output documents as one YAML stream, as [`emit::emit`] writes them (with
     /// [`Keep::Yaml`]).
-    pub stream: String,
+    pub stream: emit::Stream,
     /// Every diagnostic, grouped by input in input order, sorted by position within one.
     pub diagnostics: Vec<Diagnostic>,
     /// Inputs read.
@@ -92,7 +92,7 @@ impl Output {
     /// The output documents as one YAML stream, whether they were kept as values or as YAML.
     #[must_use]
     pub fn yaml(&self) -> String {
-        let mut out = self.stream.clone();
+        let mut out = self.stream.to_string();
         for doc in &self.documents {
             emit::write_document(&mut out, &doc.value);
         }
@@ -102,7 +102,7 @@ impl Output {
     /// Appends the output of later inputs.
     fn append(&mut self, other: Output) {
         self.documents.extend(other.documents);
-        self.stream.push_str(&other.stream);
+        self.stream.append(other.stream);
         self.diagnostics.extend(other.diagnostics);
         self.files += other.files;
         self.clusters += other.clusters;
@@ -112,7 +112,7 @@ impl Output {
     fn mark(&self) -> Mark {
         Mark {
             documents: self.documents.len(),
-            stream: self.stream.len(),
+            stream: self.stream.mark(),
             diagnostics: self.diagnostics.len(),
             clusters: self.clusters,
         }
@@ -134,7 +134,7 @@ impl Output {
                 origin,
                 source: source.to_string(),
             }),
-            Keep::Yaml => emit::write_document(&mut self.stream, &value),
+            Keep::Yaml => self.stream.push(&value),
         }
     }
 }
@@ -589,7 +589,7 @@ mod tests {
         for threads in [1, 2, 8] {
             let yaml = run(Keep::Yaml, threads);
             assert_eq!(
-                yaml.stream,
+                yaml.stream.to_string(),
                 emit::emit(
                     &values
                         .documents

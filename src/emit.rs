@@ -43,6 +43,67 @@ pub fn emit(docs: &[Value]) -> String {
     out
 }
 
+/// A YAML stream kept in the pieces it was written in (one per document), so that a stream of
+/// any size grows without being copied into ever larger buffers. [`Stream::pieces`] gives the
+/// text in order; [`std::fmt::Display`] (and so `to_string`) joins it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stream {
+    pieces: Vec<String>,
+    len: usize,
+}
+
+impl Stream {
+    /// Appends one document: `---` and the document.
+    pub fn push(&mut self, value: &Value) {
+        let mut piece = String::new();
+        write_document(&mut piece, value);
+        self.len += piece.len();
+        self.pieces.push(piece);
+    }
+
+    /// Appends another stream.
+    pub fn append(&mut self, other: Self) {
+        self.len += other.len;
+        self.pieces.extend(other.pieces);
+    }
+
+    /// The text, in order.
+    pub fn pieces(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().map(String::as_str)
+    }
+
+    /// The length of the text in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the stream holds no document.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// How many pieces there are, to [`Stream::truncate`] back to.
+    #[must_use]
+    pub fn mark(&self) -> usize {
+        self.pieces.len()
+    }
+
+    /// Drops every piece after the first `mark`.
+    pub fn truncate(&mut self, mark: usize) {
+        for piece in self.pieces.drain(mark.min(self.pieces.len())..) {
+            self.len -= piece.len();
+        }
+    }
+}
+
+impl std::fmt::Display for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pieces().try_for_each(|p| f.write_str(p))
+    }
+}
+
 /// Appends one document of a stream to `out`: `---` and the document.
 pub fn write_document(out: &mut String, value: &Value) {
     out.push_str("---\n");
@@ -352,6 +413,32 @@ pub(crate) mod tests {
     use super::*;
     use crate::parse::parse;
     use serde_json::json;
+
+    #[test]
+    fn a_stream_in_pieces_is_the_stream_emit_writes() {
+        let docs = [
+            json!({"a": 1}),
+            json!({"b": ["x", "yes"]}),
+            json!({"c": "two\nlines"}),
+        ];
+        let mut stream = Stream::default();
+        assert!(stream.is_empty() && stream.to_string().is_empty());
+        stream.push(&docs[0]);
+        let mark = stream.mark();
+        let mut rest = Stream::default();
+        rest.push(&docs[1]);
+        rest.push(&docs[2]);
+        stream.append(rest);
+        let whole = emit(&docs);
+        assert_eq!(stream.to_string(), whole);
+        assert_eq!(stream.pieces().collect::<String>(), whole);
+        assert_eq!(stream.len(), whole.len());
+        stream.truncate(mark);
+        assert_eq!(stream.to_string(), emit(&docs[..1]));
+        assert_eq!(stream.len(), emit(&docs[..1]).len());
+        stream.truncate(7);
+        assert_eq!(stream.mark(), 1);
+    }
 
     /// Strings a careless emitter writes so that a YAML 1.1 reader gets something else back.
     const TRICKY: &[&str] = &[

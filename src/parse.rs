@@ -251,21 +251,27 @@ impl ParseError {
 /// but not in columns.
 pub fn parse(source: &[u8]) -> Result<Vec<Document>, ParseError> {
     let source = Source::new(source)?;
+    // The quick reader nests far less deeply than serde-saphyr and fits any thread's stack:
+    // most inputs need no reader thread at all.
+    if let Some(documents) = source.quick() {
+        return Ok(documents);
+    }
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("raycc-parse".to_string())
             .stack_size(READER_STACK_BYTES)
-            .spawn_scoped(scope, || source.documents());
-        match reader {
-            Ok(handle) => handle
+            .spawn_scoped(scope, || source.documents_with(source.options()));
+        if let Ok(handle) = reader {
+            handle
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        } else {
             // No threads (a sandbox, wasm): read on this stack, with a depth it can hold.
-            Err(_) => Source {
+            let source = Source {
                 max_depth: FALLBACK_MAX_DEPTH,
                 ..source
-            }
-            .documents(),
+            };
+            source.documents_with(source.options())
         }
     })
 }
@@ -498,12 +504,17 @@ impl<'a> Source<'a> {
     /// Reads every document; the whole job of [`parse`] once the input is known to be text.
     /// The quick reader answers for most manifests; serde-saphyr for the rest.
     fn documents(&self) -> Result<Vec<Document>, ParseError> {
-        if let Some((documents, usage)) = quick::read(self)
-            && usage.fits()
-        {
-            return Ok(documents);
+        match self.quick() {
+            Some(documents) => Ok(documents),
+            None => self.documents_with(self.options()),
         }
-        self.documents_with(self.options())
+    }
+
+    /// The quick reader's documents, when it reads the input within the budgets.
+    fn quick(&self) -> Option<Vec<Document>> {
+        quick::read(self)
+            .filter(|(_, usage)| usage.fits())
+            .map(|(documents, _)| documents)
     }
 
     fn documents_with(&self, options: serde_saphyr::Options) -> Result<Vec<Document>, ParseError> {
@@ -1321,6 +1332,21 @@ mod tests {
             .unwrap()
             .join()
             .unwrap()
+    }
+
+    #[test]
+    fn reads_as_deep_as_the_quick_reader_goes_on_a_small_stack() {
+        // parse runs the quick reader on the calling thread: its deepest input must fit the
+        // 2 MiB a spawned thread gets, in a debug build too.
+        let depth = quick::MAX_QUICK_DEPTH;
+        let sequences = format!("{}x\n", "- ".repeat(depth));
+        let mappings: String = (0..depth).map(|i| " ".repeat(i) + "k:\n").collect();
+        for yaml in [sequences, mappings] {
+            let source = Source::new(yaml.as_bytes()).unwrap();
+            assert!(source.quick().is_some(), "the quick reader reads {yaml:?}");
+            let docs = on_small_stack(move || parse(yaml.as_bytes())).unwrap();
+            assert_eq!(docs.len(), 1);
+        }
     }
 
     #[test]

@@ -147,6 +147,16 @@ fn run_pipeline(
     Ok(output)
 }
 
+/// Writes the compiled stream to stdout, piece by piece.
+fn write_stream(stream: &raycc::emit::Stream) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    for piece in stream.pieces() {
+        out.write_all(piece.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 /// Writes diagnostics to stderr.
 fn write_stderr(bytes: &[u8]) -> anyhow::Result<()> {
     let mut err = std::io::stderr().lock();
@@ -184,7 +194,7 @@ pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_INVALID);
     }
     match &args.output {
-        None => write_stdout(output.stream.as_bytes())?,
+        None => write_stream(&output.stream)?,
         Some(dir) => {
             let mut files = layout::plan(&output.documents)?;
             if args.kustomization {

@@ -23,7 +23,7 @@ use super::{Document, Source, SpanMap, Usage, push_index, push_key, walk};
 use crate::diagnostic::Span;
 
 /// Deepest nesting read here; deeper input is left to serde-saphyr and its depth budget.
-const MAX_QUICK_DEPTH: usize = 64;
+pub(super) const MAX_QUICK_DEPTH: usize = 64;
 /// Longest key read here (serde-saphyr limits a simple key to 1024 characters).
 const MAX_QUICK_KEY: usize = 512;
 
