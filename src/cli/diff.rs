@@ -160,7 +160,12 @@ fn compare(
         .flatten()
         .copied()
     });
-    Some(diff(old_values, new_docs.iter().map(|d| &d.value)))
+    let report = diff(old_values, new_docs.iter().map(|d| &d.value));
+    // The process ends once the report is printed. Freeing thousands of object trees node by
+    // node would take a seventh of a `--base` run over 1,000 clusters; the OS frees them at once.
+    drop((changed_by_source, new_by_source));
+    std::mem::forget((changed_docs, new_docs));
+    Some(report)
 }
 
 /// Output documents grouped by the input they came from, each group in order.
@@ -193,25 +198,24 @@ fn git_files(rev: &str, paths: &[String]) -> anyhow::Result<Vec<SourceFile>> {
     let prefix = String::from_utf8(git(&["rev-parse", "--show-prefix"])?)?
         .trim()
         .to_string();
-    let mut ls = vec![
-        "ls-tree",
-        "-r",
-        "-z",
-        "--full-name",
-        "--name-only",
-        rev,
-        "--",
-    ];
+    let mut ls = vec!["ls-tree", "-r", "-z", "--full-name", rev, "--"];
     ls.extend(paths.iter().map(String::as_str));
     let listing = git(&ls)?;
-    let mut names: Vec<String> = listing
+    // `<mode> SP <type> SP <object> TAB <path>`: blobs are requested by object name, which
+    // spares git resolving `rev:path` through the trees once per file.
+    let mut blobs: Vec<(String, String)> = listing
         .split(|b| *b == 0)
-        .filter(|n| !n.is_empty())
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .filter(|n| is_yaml(Path::new(n)))
+        .filter_map(|entry| {
+            let entry = String::from_utf8_lossy(entry);
+            let (header, name) = entry.split_once('\t')?;
+            let mut fields = header.split(' ');
+            let (_mode, kind, object) = (fields.next()?, fields.next()?, fields.next()?);
+            (kind == "blob" && is_yaml(Path::new(name)))
+                .then(|| (name.to_string(), object.to_string()))
+        })
         .collect();
-    names.sort();
-    if names.is_empty() {
+    blobs.sort();
+    if blobs.is_empty() {
         return Ok(Vec::new());
     }
     let mut child = Command::new("git")
@@ -221,14 +225,14 @@ fn git_files(rev: &str, paths: &[String]) -> anyhow::Result<Vec<SourceFile>> {
         .spawn()
         .context("cannot run git cat-file")?;
     let mut stdin = child.stdin.take().context("git cat-file has no stdin")?;
-    let request = names.iter().fold(String::new(), |mut acc, n| {
-        let _ = writeln!(acc, "{rev}:{n}");
+    let request = blobs.iter().fold(String::new(), |mut acc, (_, object)| {
+        let _ = writeln!(acc, "{object}");
         acc
     });
     let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
     let mut reader = BufReader::new(child.stdout.take().context("git cat-file has no stdout")?);
-    let mut files = Vec::with_capacity(names.len());
-    for name in names {
+    let mut files = Vec::with_capacity(blobs.len());
+    for (name, _) in blobs {
         let mut header = String::new();
         reader.read_line(&mut header)?;
         let size: usize = header
