@@ -61,7 +61,7 @@ PY
 
 if [[ " $GROUPS_TO_RUN " == *" validate "* ]] && [ ! -x $OUT/venv/bin/check-jsonschema ]; then
     python3 -m venv $OUT/venv
-    $OUT/venv/bin/pip install --quiet check-jsonschema
+    $OUT/venv/bin/pip install --quiet check-jsonschema==0.39.0
 fi
 
 # hyperfine NAME COMMAND... : runs the commands, keeps the JSON export. Exit codes are ignored:
@@ -125,15 +125,17 @@ import json, pathlib, sys
 
 results = pathlib.Path(sys.argv[1])
 print()
-print(f"| {'command':<52} | {'median':>10} | {'mean ± σ':>18} | {'vs first':>9} |")
-print(f"|{'-' * 54}|{'-' * 12}|{'-' * 20}|{'-' * 11}|")
+print(f"| {'command':<52} | {'median':>10} | {'mean ± σ':>18} | {'CPUs':>5} | {'vs first':>9} |")
+print(f"|{'-' * 54}|{'-' * 12}|{'-' * 20}|{'-' * 7}|{'-' * 11}|")
 for group in sys.argv[2:]:
     data = json.loads((results / f"{group}.json").read_text())["results"]
     first = data[0]["median"]
     for r in data:
         ratio = r["median"] / first
         spread = f"{r['mean'] * 1000:.1f} ± {r['stddev'] * 1000:.1f} ms"
-        print(f"| {r['command']:<52} | {r['median'] * 1000:>7.1f} ms | {spread:>18} | {ratio:>8.1f}× |")
+        # CPU time (user + system) over wall time: how many cores the command kept busy.
+        cpus = (r["user"] + r["system"]) / r["mean"]
+        print(f"| {r['command']:<52} | {r['median'] * 1000:>7.1f} ms | {spread:>18} | {cpus:>5.2f} | {ratio:>8.1f}× |")
 for extra in ["stream-rss.txt", "files-rss.txt"]:
     path = results / extra
     if path.exists() and any(g in extra for g in sys.argv[2:]):
