@@ -12,15 +12,18 @@
 // Test helpers panic on unexpected input by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use raycc::codes::Code;
 use raycc::diagnostic::{Diagnostic, Span};
 use serde_json::Value;
+
+use common::{files_under, root, with_stdin};
 
 /// Warning fixtures that get format goldens too (every invalid fixture does).
 const WARNING_CASES: &[&str] = &["hpa-warnings", "operator-only"];
@@ -32,10 +35,6 @@ const FORMATS: &[(&str, &str)] = &[
     ("sarif", "sarif"),
     ("gitlab", "json"),
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn raycc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_raycc"))
@@ -56,40 +55,16 @@ fn raycc_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn raycc_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_raycc"))
-        .current_dir(root())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
+    with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_raycc"))
+            .current_dir(root())
+            .args(args),
+        input,
+    )
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The fixtures with format goldens, as paths relative to the crate root.

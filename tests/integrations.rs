@@ -8,18 +8,16 @@
 // Test helpers panic on unexpected input by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::ffi::OsString;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{root, temp_dir, with_stdin};
 
 /// `PATH` with the folder of the raycc under test first, as an installed raycc would be.
 fn path_with_raycc() -> OsString {
@@ -33,41 +31,16 @@ fn path_with_raycc() -> OsString {
 
 /// Runs a command with `input` on stdin.
 fn run(mut cmd: Command, input: &[u8]) -> Output {
-    let mut child = cmd
-        .env("PATH", path_with_raycc())
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    with_stdin(
+        cmd.env("PATH", path_with_raycc()).env_remove("NO_COLOR"),
+        input,
+    )
 }
 
 fn raycc(args: &[&str], input: &[u8]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_raycc"));
     cmd.current_dir(root()).args(args);
     run(cmd, input)
-}
-
-/// A fresh, empty folder under the system temp dir.
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "raycc-int-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Every document of a YAML stream, as raycc reads YAML.
