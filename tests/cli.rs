@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{root, temp_dir, with_stdin};
+use common::{root, spawn_with_stdin, temp_dir, with_stdin};
 
 fn raycc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_raycc"))
@@ -248,17 +248,10 @@ fn a_closed_stdout_ends_quietly() {
         many.push_str(&one.replace("name: train\n", &format!("name: train{i}\n")));
         many.push_str("\n---\n");
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_raycc"))
-        .args(["compile", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(many.as_bytes());
-    });
+    let (mut child, writer) = spawn_with_stdin(
+        Command::new(env!("CARGO_BIN_EXE_raycc")).args(["compile", "-"]),
+        many.as_bytes(),
+    );
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 16];
     stdout.read_exact(&mut first).unwrap();

@@ -7,8 +7,9 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
 
 /// The crate root.
 pub fn root() -> PathBuf {
@@ -50,9 +51,10 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Runs `cmd` with `input` on stdin, written from another thread so that a command that
-/// answers before reading everything cannot deadlock the test.
-pub fn with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+/// Starts `cmd` with every stream piped and `input` written to its stdin from another thread,
+/// so that a command that answers before reading everything cannot deadlock the test. Join
+/// the writer once the command is done.
+pub fn spawn_with_stdin(cmd: &mut Command, input: &[u8]) -> (Child, JoinHandle<()>) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -64,6 +66,12 @@ pub fn with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);
     });
+    (child, writer)
+}
+
+/// Runs `cmd` with `input` on stdin and collects its output.
+pub fn with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    let (child, writer) = spawn_with_stdin(cmd, input);
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     out
