@@ -183,7 +183,9 @@ pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<u8> {
 /// Runs `raycc compile`.
 pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
     let opts = args.options.to_options();
-    // A stream on stdout is written as it is compiled; a folder needs the objects.
+    // For stdout each document becomes YAML as soon as it is compiled, and its values are
+    // dropped; the stream is written once every input compiled cleanly. A folder needs the
+    // objects.
     let keep = if args.output.is_some() {
         Keep::Values
     } else {
