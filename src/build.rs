@@ -418,33 +418,27 @@ fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplateSpec {
     let command = raystart::render(&g.params, g.node);
     let fqdn = r.head_host.clone();
     let svc_label = fqdn.split('.').next().unwrap_or_default().to_string();
-    let auth = r
-        .source
-        .spec
-        .auth_options
-        .as_ref()
-        .filter(|a| a.mode == Some(AuthMode::Token));
-    let k8s_auth = auth.is_some_and(|a| a.enable_k8s_token_auth == Some(true));
+    let auth = token_auth(r);
 
     if let Some(ray) = spec.containers.first_mut() {
         // Worker init container, from the user's Ray container before injection.
         if g.node == NodeType::Worker {
-            let init = wait_gcs_ready(ray, &format!("{fqdn}:{}", r.head_port));
+            let mut init = wait_gcs_ready(ray, &format!("{fqdn}:{}", r.head_port));
+            // Mirrors configureTokenAuth: `ray health-check` needs the token too.
+            if let Some(auth) = &auth {
+                set_token_auth(&mut init, auth);
+            }
             spec.init_containers.get_or_insert_with(Vec::new).push(init);
         }
         set_command(ray, &command, r.overwrite_command);
-        let mut envs = ray.env.take().unwrap_or_default();
-        inject_env(
-            r,
-            g,
-            &mut envs,
-            &command,
-            &fqdn,
-            &svc_label,
-            auth.is_some(),
-            k8s_auth,
-        );
-        ray.env = Some(envs);
+        let envs = ray.env.get_or_insert_with(Vec::new);
+        autoscaler_env(r, g, envs);
+        fault_tolerance_env(r, g, envs);
+        if let Some(auth) = &auth {
+            set_token_auth(ray, auth);
+        }
+        let envs = ray.env.get_or_insert_with(Vec::new);
+        kuberay_env(r, g, envs, &command, &fqdn, &svc_label);
         let ports = ray.ports.get_or_insert_with(Vec::new);
         if !ports.iter().any(|p| p.name.as_deref() == Some("metrics")) {
             ports.push(ContainerPort {
@@ -454,16 +448,6 @@ fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplateSpec {
             });
         }
         set_probes(r, g, ray);
-        if k8s_auth {
-            ray.volume_mounts
-                .get_or_insert_with(Vec::new)
-                .push(VolumeMount {
-                    name: "ray-token".into(),
-                    mount_path: "/var/run/secrets/ray.io/serviceaccount".into(),
-                    read_only: Some(true),
-                    ..VolumeMount::default()
-                });
-        }
     }
     for init in spec.init_containers.iter_mut().flatten() {
         let envs = init.env.get_or_insert_with(Vec::new);
@@ -471,7 +455,7 @@ fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplateSpec {
         push_absent(envs, env("RAY_IP", svc_label.clone()));
     }
     add_shared_memory(g, &mut spec);
-    if k8s_auth {
+    if matches!(auth, Some(TokenAuth::Kubernetes)) {
         spec.volumes.get_or_insert_with(Vec::new).push(Volume {
             name: "ray-token".into(),
             projected: Some(ProjectedVolumeSource {
@@ -550,7 +534,9 @@ fn set_command(ray: &mut Container, command: &str, overwrite: bool) {
     if overwrite || user.contains("ray start") {
         return;
     }
-    let script = if ray.command.is_none() && ray.args.is_none() {
+    // Empty lists count as absent, as in the operator (`len(Command) > 0`); so does a list of
+    // blank strings, which the operator would turn into ` && ulimit ...`, a bash syntax error.
+    let script = if user.trim().is_empty() {
         format!("{}; {command}", raystart::ULIMIT)
     } else {
         format!("{user} && {}; {command}", raystart::ULIMIT)
@@ -559,22 +545,75 @@ fn set_command(ray: &mut Container, command: &str, overwrite: bool) {
     ray.args = Some(vec![script]);
 }
 
-/// Mirrors the env part of `DefaultHeadPodTemplate`, `configureGCSFaultTolerance`,
-/// `configureTokenAuth` and `setContainerEnvVars` (common/pod.go, KubeRay v1.7.0).
-#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
-fn inject_env(
-    r: &ResolvedCluster,
-    g: &ResolvedGroup,
-    envs: &mut Vec<EnvVar>,
-    command: &str,
-    fqdn: &str,
-    svc_label: &str,
-    auth: bool,
-    k8s_auth: bool,
-) {
-    let spec = &r.source.spec;
+/// Token authentication as the Pods carry it.
+enum TokenAuth {
+    /// `RAY_AUTH_TOKEN` from this Secret's key `auth_token`.
+    Secret(String),
+    /// Kubernetes service-account tokens, projected at [`RAY_TOKEN_MOUNT_PATH`].
+    Kubernetes,
+}
+
+const RAY_TOKEN_VOLUME: &str = "ray-token";
+const RAY_TOKEN_MOUNT_PATH: &str = "/var/run/secrets/ray.io/serviceaccount";
+
+fn token_auth(r: &ResolvedCluster) -> Option<TokenAuth> {
+    let a = r
+        .source
+        .spec
+        .auth_options
+        .as_ref()
+        .filter(|a| a.mode == Some(AuthMode::Token))?;
+    Some(if a.enable_k8s_token_auth == Some(true) {
+        TokenAuth::Kubernetes
+    } else {
+        TokenAuth::Secret(
+            a.secret_name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| names::check_name(&r.name)),
+        )
+    })
+}
+
+/// Mirrors `SetContainerTokenAuthEnvVars` (common/pod.go, KubeRay v1.7.0).
+fn set_token_auth(c: &mut Container, auth: &TokenAuth) {
+    let envs = c.env.get_or_insert_with(Vec::new);
+    push_absent(envs, env("RAY_AUTH_MODE", "token"));
+    match auth {
+        TokenAuth::Kubernetes => {
+            push_absent(envs, env("RAY_ENABLE_K8S_TOKEN_AUTH", "true"));
+            let mounts = c.volume_mounts.get_or_insert_with(Vec::new);
+            if !mounts.iter().any(|m| m.name == RAY_TOKEN_VOLUME) {
+                mounts.push(VolumeMount {
+                    name: RAY_TOKEN_VOLUME.into(),
+                    mount_path: RAY_TOKEN_MOUNT_PATH.into(),
+                    read_only: Some(true),
+                    ..VolumeMount::default()
+                });
+            }
+        }
+        TokenAuth::Secret(secret) => push_absent(
+            envs,
+            EnvVar {
+                name: "RAY_AUTH_TOKEN".into(),
+                value: None,
+                value_from: Some(EnvVarSource {
+                    secret_key_ref: Some(SecretKeySelector {
+                        name: secret.clone(),
+                        key: "auth_token".into(),
+                        optional: None,
+                    }),
+                    ..EnvVarSource::default()
+                }),
+            },
+        ),
+    }
+}
+
+/// Mirrors `setAutoscalerV1EnvVars` / `setAutoscalerV2EnvVars` (common/pod.go, KubeRay v1.7.0).
+fn autoscaler_env(r: &ResolvedCluster, g: &ResolvedGroup, envs: &mut Vec<EnvVar>) {
     if g.node == NodeType::Head
-        && spec.enable_in_tree_autoscaling == Some(true)
+        && r.source.spec.enable_in_tree_autoscaling == Some(true)
         && let Some(v) = r.autoscaler_version
     {
         push_absent(
@@ -585,68 +624,58 @@ fn inject_env(
             ),
         );
     }
-    if r.ft_enabled {
-        match g.node {
-            NodeType::Head => {
-                push_absent(
-                    envs,
-                    env("RAY_external_storage_namespace", storage_namespace(r)),
-                );
-                if let Some(o) = &spec.gcs_fault_tolerance_options {
-                    if let Some(addr) = &o.redis_address {
-                        push_absent(envs, env("RAY_REDIS_ADDRESS", addr.clone()));
-                    }
-                    for (name, cred) in [
-                        ("REDIS_USERNAME", &o.redis_username),
-                        ("REDIS_PASSWORD", &o.redis_password),
-                    ] {
-                        if let Some(c) = cred {
-                            push_absent(
-                                envs,
-                                EnvVar {
-                                    name: name.into(),
-                                    value: c.value.clone(),
-                                    value_from: c.value_from.clone(),
-                                },
-                            );
-                        }
-                    }
-                } else if let Some(pw) = g.params.get("redis-password") {
-                    push_absent(envs, env("REDIS_PASSWORD", pw.clone()));
-                }
-            }
-            NodeType::Worker => {
-                push_absent(envs, env("RAY_gcs_rpc_server_reconnect_timeout_s", "600"));
-            }
-        }
+}
+
+/// Mirrors the env part of `configureGCSFaultTolerance` (common/pod.go, KubeRay v1.7.0).
+fn fault_tolerance_env(r: &ResolvedCluster, g: &ResolvedGroup, envs: &mut Vec<EnvVar>) {
+    let spec = &r.source.spec;
+    if !r.ft_enabled {
+        return;
     }
-    if auth {
-        push_absent(envs, env("RAY_AUTH_MODE", "token"));
-        if k8s_auth {
-            push_absent(envs, env("RAY_ENABLE_K8S_TOKEN_AUTH", "true"));
-        } else {
-            let secret = spec
-                .auth_options
-                .as_ref()
-                .and_then(|a| a.secret_name.clone())
-                .unwrap_or_else(|| names::check_name(&r.name));
+    match g.node {
+        NodeType::Head => {
             push_absent(
                 envs,
-                EnvVar {
-                    name: "RAY_AUTH_TOKEN".into(),
-                    value: None,
-                    value_from: Some(EnvVarSource {
-                        secret_key_ref: Some(SecretKeySelector {
-                            name: secret,
-                            key: "auth_token".into(),
-                            optional: None,
-                        }),
-                        ..EnvVarSource::default()
-                    }),
-                },
+                env("RAY_external_storage_namespace", storage_namespace(r)),
             );
+            if let Some(o) = &spec.gcs_fault_tolerance_options {
+                if let Some(addr) = &o.redis_address {
+                    push_absent(envs, env("RAY_REDIS_ADDRESS", addr.clone()));
+                }
+                for (name, cred) in [
+                    ("REDIS_USERNAME", &o.redis_username),
+                    ("REDIS_PASSWORD", &o.redis_password),
+                ] {
+                    if let Some(c) = cred {
+                        push_absent(
+                            envs,
+                            EnvVar {
+                                name: name.into(),
+                                value: c.value.clone(),
+                                value_from: c.value_from.clone(),
+                            },
+                        );
+                    }
+                }
+            } else if let Some(pw) = g.params.get("redis-password") {
+                push_absent(envs, env("REDIS_PASSWORD", pw.clone()));
+            }
+        }
+        NodeType::Worker => {
+            push_absent(envs, env("RAY_gcs_rpc_server_reconnect_timeout_s", "600"));
         }
     }
+}
+
+/// Mirrors `setContainerEnvVars` (common/pod.go, KubeRay v1.7.0).
+fn kuberay_env(
+    r: &ResolvedCluster,
+    g: &ResolvedGroup,
+    envs: &mut Vec<EnvVar>,
+    command: &str,
+    fqdn: &str,
+    svc_label: &str,
+) {
     if g.node == NodeType::Worker {
         push_absent(envs, env("FQ_RAY_IP", fqdn));
         push_absent(envs, env("RAY_IP", svc_label));
