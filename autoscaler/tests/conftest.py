@@ -1,6 +1,7 @@
 """Fixtures: a fake API server holding one raycc-compiled cluster, and providers pointed at it."""
 
 import copy
+import logging
 import os
 import sys
 
@@ -157,6 +158,19 @@ class Cluster:
             self.next_ip += 1
             pod["status"]["containerStatuses"] = [{"name": "ray-worker", "state": {"running": {}}}]
         return self.fake.put("pods", NAMESPACE, pod)
+
+
+@pytest.fixture(autouse=True)
+def keep_logging_handlers():
+    """main() adds log handlers to the root logger; each test starts and ends without them."""
+    handlers = list(logging.root.handlers)
+    level = logging.root.level
+    yield
+    for handler in logging.root.handlers:
+        if handler not in handlers:
+            handler.close()
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)
 
 
 @pytest.fixture
