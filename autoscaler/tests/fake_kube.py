@@ -18,6 +18,7 @@ is recorded.
 
 import json
 import random
+import ssl
 import threading
 import urllib.parse
 import uuid
@@ -104,7 +105,8 @@ class FakeKube:
 
     # Setup and inspection, for the tests.
 
-    def start(self) -> "FakeKube":
+    def start(self, tls: Optional[Tuple[str, str]] = None) -> "FakeKube":
+        """Serves on 127.0.0.1, over HTTPS with `tls` = (certificate file, key file)."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -130,7 +132,13 @@ class FakeKube:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self

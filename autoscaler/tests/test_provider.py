@@ -2,6 +2,9 @@
 v1 StandardAutoscaler drives it each round: non_terminated_nodes, create_node / terminate_nodes,
 post_process."""
 
+import shutil
+import subprocess
+
 import pytest
 from ray.autoscaler.tags import (
     NODE_KIND_HEAD,
@@ -14,6 +17,7 @@ from ray.autoscaler.tags import (
 
 import raycc_autoscaler
 from conftest import CLUSTER, HEAD_STS, NAMESPACE, group, provider_config
+from fake_kube import FakeKube
 
 
 def autoscaler_round(provider, launch=None, terminate=()):
@@ -115,6 +119,11 @@ def test_scale_up_creates_pods_from_the_groups_pod_template(cluster, make_provid
         assert body["spec"] == template["template"]["spec"]
     assert len(cluster.worker_names("cpu")) == 2
     assert all(n.startswith("demo-cpu-worker-") for n in cluster.worker_names("cpu"))
+    # The API server keeps the owner: deleting the head StatefulSet collects these Pods.
+    for pod in cluster.workers("cpu"):
+        [owner] = pod["metadata"]["ownerReferences"]
+        assert (owner["kind"], owner["uid"], owner["controller"]) == ("StatefulSet", cluster.head_uid, False)
+        assert "blockOwnerDeletion" not in owner
     # The new Pods are Ray's nodes in the next round.
     nodes = autoscaler_round(provider)
     assert sorted(nodes) == sorted(cluster.worker_names("cpu") + [f"{HEAD_STS}-0"])
@@ -603,3 +612,38 @@ def test_the_client_defaults_to_the_in_cluster_address(monkeypatch):
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
     with pytest.raises(ValueError, match="KUBERNETES_SERVICE_HOST"):
         raycc_autoscaler.KubernetesClient()
+
+
+def self_signed(tmp_path, name):
+    cert, key = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_the_client_speaks_https_and_checks_the_servers_certificate(fake, tmp_path, monkeypatch):
+    cert, key = self_signed(tmp_path, "apiserver")
+    other_ca, _ = self_signed(tmp_path, "other")
+    server = FakeKube(raycc_autoscaler.RBAC_RULES).start(tls=(cert, key))
+    try:
+        server.put("podtemplates", NAMESPACE, {"metadata": {"name": "t"}})
+        monkeypatch.setenv("RAYCC_K8S_API", server.url)
+        monkeypatch.setenv("RAYCC_K8S_CA_FILE", cert)
+        assert server.url.startswith("https://")
+
+        template = raycc_autoscaler.KubernetesClient().get_pod_template(NAMESPACE, "t")
+        assert template["metadata"]["name"] == "t"
+        assert server.calls("get", "podtemplates")[0]["authorization"] == "Bearer token-1"
+
+        monkeypatch.setenv("RAYCC_K8S_CA_FILE", other_ca)
+        with pytest.raises(raycc_autoscaler.KubernetesError) as e:
+            raycc_autoscaler.KubernetesClient().get_pod_template(NAMESPACE, "t")
+        assert e.value.status is None and "certificate" in str(e.value).lower()
+    finally:
+        server.stop()
