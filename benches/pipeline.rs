@@ -176,13 +176,16 @@ fn stages(c: &mut Criterion) {
         });
     });
     g.finish();
+    diff_repository(c, &values, clusters.len());
+}
 
-    // A repository of 1,000 clusters (the samples' objects, renamed per copy), one of which
-    // changes its replicas.
-    let per_copy = clusters.len().max(1);
+/// `diff` over a repository of 1,000 clusters (the samples' objects, renamed per copy), one of
+/// which changes its replicas.
+fn diff_repository(c: &mut Criterion, values: &[Value], clusters: usize) {
+    let per_copy = clusters.max(1);
     let mut old = Vec::new();
     for copy in 0..1_000_usize.div_ceil(per_copy) {
-        for v in &values {
+        for v in values {
             let mut v = v.clone();
             if let Some(Value::String(name)) = v.pointer_mut("/metadata/name") {
                 name.push('-');

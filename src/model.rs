@@ -299,7 +299,7 @@ pub enum GcsBackend {
 }
 
 /// A Redis credential: a literal value or a reference.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RedisCredential {
     /// Literal value.

@@ -1,9 +1,19 @@
 //! `rayStartParams` → the `ray start` command line, exactly as KubeRay renders it.
 //!
-//! KubeRay treats rayStartParams as one mutable map that several steps fill in, in a fixed
-//! order (reference §2.3): the group `resources` field, the group `labels` field, the missing
-//! defaults, then the container's resource limits; `render` finally turns the map into flags.
-//! Each function here is one of those steps and says which operator function it mirrors.
+//! KubeRay treats `rayStartParams` as one mutable map that several steps fill in, in a fixed
+//! order spread over `DefaultHeadPodTemplate`, `DefaultWorkerPodTemplate`,
+//! `configureGCSFaultTolerance` and `BuildPod` (ray-operator/controllers/ray/common/pod.go,
+//! KubeRay v1.7.0). [`resolve`] runs the whole sequence, in that order; each step is a
+//! function here that names the operator function it mirrors:
+//!
+//! 1. the group `resources` field ([`apply_group_resources`]);
+//! 2. the group `labels` field ([`apply_group_labels`]);
+//! 3. the missing defaults ([`set_missing`]);
+//! 4. `no-monitor` on an autoscaled head ([`set_no_monitor`]);
+//! 5. the Redis credentials of GCS fault tolerance ([`set_redis_credentials`]);
+//! 6. the Ray container's resource limits and requests ([`apply_container_resources`]).
+//!
+//! [`render`] finally turns the map into flags, with the operator's spacing.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -152,8 +162,49 @@ pub fn value_problem(name: &str, value: &str) -> Option<String> {
     }
 }
 
+/// What the steps read besides the user's `rayStartParams`.
+#[derive(Clone, Copy, Debug)]
+pub struct Sources<'a> {
+    /// Head or worker.
+    pub node: NodeType,
+    /// The group `resources` field.
+    pub resources: Option<&'a BTreeMap<String, String>>,
+    /// The group `labels` field.
+    pub labels: Option<&'a BTreeMap<String, String>>,
+    /// `<head Service host>:<GCS port>`, the address workers join.
+    pub head_address: &'a str,
+    /// The head's monitor runs elsewhere (an autoscaler sidecar).
+    pub no_monitor: bool,
+    /// `gcsFaultToleranceOptions.redisUsername` is set (read on the head only).
+    pub redis_username: bool,
+    /// `gcsFaultToleranceOptions.redisPassword` is set (read on the head only).
+    pub redis_password: bool,
+    /// The Ray container's resource limits, as written.
+    pub limits: &'a BTreeMap<String, String>,
+    /// The Ray container's resource requests, as written.
+    pub requests: &'a BTreeMap<String, String>,
+}
+
+/// Runs the operator's steps 1 to 6, in its order, on a group's `rayStartParams`.
+#[must_use]
+pub fn resolve(mut params: Params, s: &Sources<'_>) -> Params {
+    if let Some(r) = s.resources {
+        apply_group_resources(&mut params, r);
+    }
+    if let Some(l) = s.labels {
+        apply_group_labels(&mut params, l);
+    }
+    set_missing(&mut params, s.node, s.head_address);
+    if s.node == NodeType::Head {
+        set_no_monitor(&mut params, s.no_monitor);
+        set_redis_credentials(&mut params, s.redis_username, s.redis_password);
+    }
+    apply_container_resources(&mut params, s.limits, s.requests);
+    params
+}
+
 /// Step 1: the group `resources` field overrides the resource flags.
-/// Mirrors `updateRayStartParamsResources` (ray-operator/controllers/ray/common/pod.go, KubeRay v1.7.0).
+/// Mirrors `updateRayStartParamsResources` (common/pod.go, KubeRay v1.7.0).
 pub fn apply_group_resources(params: &mut Params, resources: &BTreeMap<String, String>) {
     let mut custom = serde_json::Map::new();
     for (name, raw) in resources {
@@ -211,6 +262,26 @@ pub fn set_missing(params: &mut Params, node: NodeType, head_address: &str) {
     params
         .entry("dashboard-agent-listen-port".into())
         .or_insert_with(|| DEFAULT_AGENT_PORT.to_string());
+}
+
+/// Step 4: an autoscaled head runs no monitor of its own, because the autoscaler runs in a
+/// sidecar container. Mirrors the autoscaling branch of `DefaultHeadPodTemplate`
+/// (common/pod.go, KubeRay v1.7.0). raycc asks for it only when it emits that sidecar.
+pub fn set_no_monitor(params: &mut Params, no_monitor: bool) {
+    if no_monitor {
+        params.insert("no-monitor".into(), "true".into());
+    }
+}
+
+/// Step 5: the Redis credentials reach `ray start` through the environment variables that
+/// carry them. Mirrors `configureRedisFT` (common/pod.go, KubeRay v1.7.0).
+pub fn set_redis_credentials(params: &mut Params, username: bool, password: bool) {
+    if username {
+        params.insert("redis-username".into(), "$REDIS_USERNAME".into());
+    }
+    if password {
+        params.insert("redis-password".into(), "$REDIS_PASSWORD".into());
+    }
 }
 
 /// Step 6: resources from the Ray container's limits and requests.

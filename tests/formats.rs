@@ -302,146 +302,159 @@ fn sarif_problems(log: &Value) -> Vec<String> {
         let rules = driver["rules"].as_array().cloned().unwrap_or_default();
         let mut ids = BTreeSet::new();
         for (i, rule) in rules.iter().enumerate() {
-            let at = format!("{at}.tool.driver.rules[{i}]");
-            p.object(
+            sarif_rule(
+                &mut p,
                 rule,
-                &at,
-                &[
-                    "id",
-                    "name",
-                    "shortDescription",
-                    "fullDescription",
-                    "help",
-                    "defaultConfiguration",
-                ],
-                &["id"],
+                &format!("{at}.tool.driver.rules[{i}]"),
+                &mut ids,
             );
-            let id = rule["id"].as_str().unwrap_or_default();
-            if !ids.insert(id.to_string()) {
-                p.push(format!("{at}.id {id} is not unique"));
-            }
-            if Code::lookup(id).is_none() {
-                p.push(format!("{at}.id {id} is not a raycc code"));
-            }
-            let name = rule["name"].as_str().unwrap_or_default();
-            if name.is_empty()
-                || !name.chars().all(|c| c.is_ascii_alphanumeric())
-                || !name.starts_with(|c: char| c.is_ascii_uppercase())
-            {
-                p.push(format!(
-                    "{at}.name {name:?} is not a Pascal-case identifier"
-                ));
-            }
-            for key in ["shortDescription", "fullDescription", "help"] {
-                p.message(&rule[key], &format!("{at}.{key}"));
-            }
-            p.object(
-                &rule["defaultConfiguration"],
-                &format!("{at}.defaultConfiguration"),
-                &["level"],
-                &["level"],
-            );
-            p.one_of(
-                &rule["defaultConfiguration"]["level"],
-                &format!("{at}.defaultConfiguration.level"),
-                &["none", "note", "warning", "error"],
-            );
-            if let Some(code) = Code::lookup(id) {
-                if rule["shortDescription"]["text"] != code.info().summary {
-                    p.push(format!("{at}.shortDescription is not the code's summary"));
-                }
-                if rule["help"]["text"] != code.explain() {
-                    p.push(format!("{at}.help is not `raycc explain {id}`"));
-                }
-            }
         }
         let Some(results) = run["results"].as_array() else {
             p.push(format!("{at}.results must be an array"));
             continue;
         };
         for (i, result) in results.iter().enumerate() {
-            let at = format!("{at}.results[{i}]");
-            p.object(
-                result,
-                &at,
-                &[
-                    "ruleId",
-                    "ruleIndex",
-                    "level",
-                    "message",
-                    "locations",
-                    "relatedLocations",
-                    "partialFingerprints",
-                ],
-                &["message"],
-            );
-            p.one_of(
-                &result["level"],
-                &format!("{at}.level"),
-                &["none", "note", "warning", "error"],
-            );
-            p.message(&result["message"], &format!("{at}.message"));
-            let rule_id = result["ruleId"].as_str().unwrap_or_default();
-            match result["ruleIndex"]
-                .as_u64()
-                .and_then(|n| rules.get(usize::try_from(n).unwrap()))
-            {
-                Some(rule) if rule["id"] == rule_id => {}
-                _ => p.push(format!("{at}.ruleIndex does not point at rule {rule_id}")),
-            }
-            match result["locations"].as_array() {
-                Some(locs) if (1..=10).contains(&locs.len()) => {
-                    for (li, loc) in locs.iter().enumerate() {
-                        let at = format!("{at}.locations[{li}]");
-                        p.object(
-                            loc,
-                            &at,
-                            &["physicalLocation", "logicalLocations"],
-                            &["physicalLocation"],
-                        );
-                        p.physical(&loc["physicalLocation"], &format!("{at}.physicalLocation"));
-                        if let Some(logical) = loc["logicalLocations"].as_array() {
-                            for (gi, l) in logical.iter().enumerate() {
-                                let at = format!("{at}.logicalLocations[{gi}]");
-                                p.object(l, &at, &["fullyQualifiedName"], &["fullyQualifiedName"]);
-                                p.non_empty(
-                                    &l["fullyQualifiedName"],
-                                    &format!("{at}.fullyQualifiedName"),
-                                );
-                            }
-                        }
-                    }
-                }
-                _ => p.push(format!("{at}.locations must hold 1 to 10 locations")),
-            }
-            if let Some(related) = result["relatedLocations"].as_array() {
-                for (li, loc) in related.iter().enumerate() {
-                    let at = format!("{at}.relatedLocations[{li}]");
-                    p.object(
-                        loc,
-                        &at,
-                        &["id", "physicalLocation", "message"],
-                        &["physicalLocation"],
-                    );
-                    if loc["id"].as_i64().is_none_or(|id| id < -1) {
-                        p.push(format!("{at}.id must be an integer >= -1"));
-                    }
-                    p.physical(&loc["physicalLocation"], &format!("{at}.physicalLocation"));
-                    p.message(&loc["message"], &format!("{at}.message"));
-                }
-            }
-            match result["partialFingerprints"].as_object() {
-                Some(fps)
-                    if fps
-                        .values()
-                        .all(|v| v.as_str().is_some_and(|s| !s.is_empty())) => {}
-                _ => p.push(format!(
-                    "{at}.partialFingerprints must map names to strings"
-                )),
-            }
+            sarif_result(&mut p, result, &format!("{at}.results[{i}]"), &rules);
         }
     }
     p.0
+}
+
+/// One `tool.driver.rules` entry of a SARIF log.
+fn sarif_rule(p: &mut Problems, rule: &Value, at: &str, ids: &mut BTreeSet<String>) {
+    p.object(
+        rule,
+        at,
+        &[
+            "id",
+            "name",
+            "shortDescription",
+            "fullDescription",
+            "help",
+            "defaultConfiguration",
+        ],
+        &["id"],
+    );
+    let id = rule["id"].as_str().unwrap_or_default();
+    if !ids.insert(id.to_string()) {
+        p.push(format!("{at}.id {id} is not unique"));
+    }
+    if Code::lookup(id).is_none() {
+        p.push(format!("{at}.id {id} is not a raycc code"));
+    }
+    let name = rule["name"].as_str().unwrap_or_default();
+    if name.is_empty()
+        || !name.chars().all(|c| c.is_ascii_alphanumeric())
+        || !name.starts_with(|c: char| c.is_ascii_uppercase())
+    {
+        p.push(format!(
+            "{at}.name {name:?} is not a Pascal-case identifier"
+        ));
+    }
+    for key in ["shortDescription", "fullDescription", "help"] {
+        p.message(&rule[key], &format!("{at}.{key}"));
+    }
+    p.object(
+        &rule["defaultConfiguration"],
+        &format!("{at}.defaultConfiguration"),
+        &["level"],
+        &["level"],
+    );
+    p.one_of(
+        &rule["defaultConfiguration"]["level"],
+        &format!("{at}.defaultConfiguration.level"),
+        &["none", "note", "warning", "error"],
+    );
+    if let Some(code) = Code::lookup(id) {
+        if rule["shortDescription"]["text"] != code.info().summary {
+            p.push(format!("{at}.shortDescription is not the code's summary"));
+        }
+        if rule["help"]["text"] != code.explain() {
+            p.push(format!("{at}.help is not `raycc explain {id}`"));
+        }
+    }
+}
+
+/// One `results` entry of a SARIF log, whose rules are `rules`.
+fn sarif_result(p: &mut Problems, result: &Value, at: &str, rules: &[Value]) {
+    p.object(
+        result,
+        at,
+        &[
+            "ruleId",
+            "ruleIndex",
+            "level",
+            "message",
+            "locations",
+            "relatedLocations",
+            "partialFingerprints",
+        ],
+        &["message"],
+    );
+    p.one_of(
+        &result["level"],
+        &format!("{at}.level"),
+        &["none", "note", "warning", "error"],
+    );
+    p.message(&result["message"], &format!("{at}.message"));
+    let rule_id = result["ruleId"].as_str().unwrap_or_default();
+    match result["ruleIndex"]
+        .as_u64()
+        .and_then(|n| rules.get(usize::try_from(n).unwrap()))
+    {
+        Some(rule) if rule["id"] == rule_id => {}
+        _ => p.push(format!("{at}.ruleIndex does not point at rule {rule_id}")),
+    }
+    match result["locations"].as_array() {
+        Some(locs) if (1..=10).contains(&locs.len()) => {
+            for (li, loc) in locs.iter().enumerate() {
+                let at = format!("{at}.locations[{li}]");
+                p.object(
+                    loc,
+                    &at,
+                    &["physicalLocation", "logicalLocations"],
+                    &["physicalLocation"],
+                );
+                p.physical(&loc["physicalLocation"], &format!("{at}.physicalLocation"));
+                if let Some(logical) = loc["logicalLocations"].as_array() {
+                    for (gi, l) in logical.iter().enumerate() {
+                        let at = format!("{at}.logicalLocations[{gi}]");
+                        p.object(l, &at, &["fullyQualifiedName"], &["fullyQualifiedName"]);
+                        p.non_empty(
+                            &l["fullyQualifiedName"],
+                            &format!("{at}.fullyQualifiedName"),
+                        );
+                    }
+                }
+            }
+        }
+        _ => p.push(format!("{at}.locations must hold 1 to 10 locations")),
+    }
+    if let Some(related) = result["relatedLocations"].as_array() {
+        for (li, loc) in related.iter().enumerate() {
+            let at = format!("{at}.relatedLocations[{li}]");
+            p.object(
+                loc,
+                &at,
+                &["id", "physicalLocation", "message"],
+                &["physicalLocation"],
+            );
+            if loc["id"].as_i64().is_none_or(|id| id < -1) {
+                p.push(format!("{at}.id must be an integer >= -1"));
+            }
+            p.physical(&loc["physicalLocation"], &format!("{at}.physicalLocation"));
+            p.message(&loc["message"], &format!("{at}.message"));
+        }
+    }
+    match result["partialFingerprints"].as_object() {
+        Some(fps)
+            if fps
+                .values()
+                .all(|v| v.as_str().is_some_and(|s| !s.is_empty())) => {}
+        _ => p.push(format!(
+            "{at}.partialFingerprints must map names to strings"
+        )),
+    }
 }
 
 #[derive(Default)]

@@ -1,0 +1,326 @@
+//! The head and the worker groups: Pod templates with their defaults, the final
+//! `rayStartParams` (through [`raystart::resolve`]), object names and Pod counts.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use super::autoscaling::Settings;
+use super::plans::FaultTolerance;
+use super::{ResolvedGroup, WorkerKind};
+use crate::codes::Code;
+use crate::diagnostic::{Finding, child};
+use crate::model::{HeadGroupSpec, RayClusterSpec, WorkerGroupSpec};
+use crate::names;
+use crate::raystart::{self, NodeType};
+
+/// What every group of one cluster shares.
+pub(super) struct Context<'a> {
+    /// The cluster name.
+    name: &'a str,
+    /// `rayproject/ray:<rayVersion>`, for containers without an image.
+    default_image: Option<String>,
+    /// `<head host>:<head port>`.
+    head_address: String,
+    /// The head's GCS port.
+    pub(super) head_port: String,
+    fault_tolerance: &'a FaultTolerance,
+    autoscaling: bool,
+    suspended: bool,
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(
+        name: &'a str,
+        spec: &RayClusterSpec,
+        head_host: &str,
+        fault_tolerance: &'a FaultTolerance,
+    ) -> Self {
+        let head_params = spec
+            .head_group_spec
+            .as_ref()
+            .and_then(|h| h.ray_start_params.as_ref());
+        let head_port = head_params.map_or_else(
+            || raystart::DEFAULT_GCS_PORT.to_string(),
+            raystart::head_port,
+        );
+        Self {
+            name,
+            default_image: spec
+                .ray_version
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("rayproject/ray:{v}")),
+            head_address: format!("{head_host}:{head_port}"),
+            head_port,
+            fault_tolerance,
+            autoscaling: spec.enable_in_tree_autoscaling.unwrap_or(false),
+            suspended: spec.suspend.unwrap_or(false),
+        }
+    }
+}
+
+/// The head group: always one StatefulSet of one Pod (none when the cluster is suspended).
+pub(super) fn head(
+    ctx: &Context<'_>,
+    spec: HeadGroupSpec,
+    warnings: &mut Vec<Finding>,
+) -> ResolvedGroup {
+    let full = format!("{}-head", ctx.name);
+    let (object_name, shortened) = names::fit(&full, names::MAX_STATEFULSET_NAME);
+    if shortened {
+        warnings.push(shortened_warning(
+            "/metadata/name",
+            "head StatefulSet",
+            &full,
+            &object_name,
+        ));
+    }
+    let template = default_template(spec.template, "ray-head", ctx.default_image.as_deref());
+    let template = always_restart(template, "/spec/headGroupSpec", warnings);
+    let (limits, requests) = ray_resources(&template);
+    let redis = match ctx.fault_tolerance {
+        FaultTolerance::Redis(r) if r.from_options => (r.username.is_some(), r.password.is_some()),
+        _ => (false, false),
+    };
+    let params = raystart::resolve(
+        spec.ray_start_params.unwrap_or_default(),
+        &raystart::Sources {
+            node: NodeType::Head,
+            resources: spec.resources.as_ref(),
+            labels: spec.labels.as_ref(),
+            head_address: &ctx.head_address,
+            // raycc runs no autoscaler sidecar: the head keeps its own monitor.
+            no_monitor: false,
+            redis_username: redis.0,
+            redis_password: redis.1,
+            limits: &limits,
+            requests: &requests,
+        },
+    );
+    ResolvedGroup {
+        node: NodeType::Head,
+        group: "headgroup".to_string(),
+        object_name,
+        template,
+        params,
+        ray_labels: spec.labels.unwrap_or_default(),
+        pods: i32::from(!ctx.suspended),
+        kind: WorkerKind::StatefulSet,
+        hpa: None,
+    }
+}
+
+/// Worker group `i`.
+pub(super) fn worker(
+    ctx: &Context<'_>,
+    i: usize,
+    mut g: WorkerGroupSpec,
+    kind: WorkerKind,
+    autoscaling: &Settings,
+    warnings: &mut Vec<Finding>,
+) -> ResolvedGroup {
+    let p = format!("/spec/workerGroupSpecs/{i}");
+    let full = format!("{}-{}-worker", ctx.name, g.group_name.to_ascii_lowercase());
+    let (object_name, shortened) = names::fit(&full, names::MAX_STATEFULSET_NAME);
+    if shortened {
+        warnings.push(shortened_warning(
+            &child(&p, "groupName"),
+            "worker StatefulSet, Service and HPA",
+            &full,
+            &object_name,
+        ));
+    }
+    let template = default_template(
+        g.template.take(),
+        "ray-worker",
+        ctx.default_image.as_deref(),
+    );
+    let template = always_restart(template, &p, warnings);
+    let (limits, requests) = ray_resources(&template);
+    let params = raystart::resolve(
+        g.ray_start_params.take().unwrap_or_default(),
+        &raystart::Sources {
+            node: NodeType::Worker,
+            resources: g.resources.as_ref(),
+            labels: g.labels.as_ref(),
+            head_address: &ctx.head_address,
+            no_monitor: false,
+            redis_username: false,
+            redis_password: false,
+            limits: &limits,
+            requests: &requests,
+        },
+    );
+    let suspended = ctx.suspended || g.suspend == Some(true);
+    let counts = Counts::of(&g);
+    let hpa_managed = ctx.autoscaling && counts.min < counts.max && !suspended;
+    if !hpa_managed {
+        counts.warn_clamped(&g, &p, warnings);
+    }
+    if counts.hosts > 1 {
+        warnings.push(
+            Finding::new(
+                Code::MultiHostNotGang,
+                child(&p, "numOfHosts"),
+                format!(
+                    "worker group {} has numOfHosts {}: its Pods are not scheduled as one unit per replica",
+                    g.group_name, counts.hosts
+                ),
+            )
+            .help("use a gang scheduler if a partly running replica is a problem"),
+        );
+    }
+    let hpa = hpa_managed.then(|| {
+        autoscaling.plan(
+            &g,
+            &p,
+            &counts,
+            has_cpu_request(&limits, &requests),
+            warnings,
+        )
+    });
+    ResolvedGroup {
+        node: NodeType::Worker,
+        group: g.group_name,
+        object_name,
+        template,
+        params,
+        ray_labels: g.labels.unwrap_or_default(),
+        pods: if suspended { 0 } else { counts.pods() },
+        kind,
+        hpa,
+    }
+}
+
+/// A worker group's replica numbers, with the operator's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Counts {
+    /// `minReplicas`, default 0.
+    pub(super) min: i32,
+    /// `maxReplicas`, default 2147483647.
+    pub(super) max: i32,
+    /// `numOfHosts`, at least 1.
+    pub(super) hosts: i32,
+    /// `replicas`, default `minReplicas`.
+    pub(super) replicas: i32,
+}
+
+impl Counts {
+    fn of(g: &WorkerGroupSpec) -> Self {
+        let min = g.min_replicas.unwrap_or(0);
+        Self {
+            min,
+            max: g.max_replicas.unwrap_or(i32::MAX),
+            hosts: g.num_of_hosts.unwrap_or(1).max(1),
+            replicas: g.replicas.unwrap_or(min),
+        }
+    }
+
+    /// Replicas clamped to [min, max]. Mirrors `GetWorkerGroupDesiredReplicas`
+    /// (ray-operator/controllers/ray/utils/util.go, KubeRay v1.7.0).
+    fn clamped(&self) -> i32 {
+        self.replicas.clamp(self.min, self.max.max(self.min))
+    }
+
+    /// Pods: clamped replicas × numOfHosts.
+    fn pods(&self) -> i32 {
+        self.clamped().saturating_mul(self.hosts)
+    }
+
+    fn warn_clamped(&self, g: &WorkerGroupSpec, p: &str, warnings: &mut Vec<Finding>) {
+        let clamped = self.clamped();
+        if g.replicas.is_some() && clamped != self.replicas {
+            warnings.push(
+                Finding::new(
+                    Code::ReplicasClamped,
+                    child(p, "replicas"),
+                    format!(
+                        "worker group {} has replicas {} outside [{}, {}]; {clamped} replicas will run",
+                        g.group_name, self.replicas, self.min, self.max
+                    ),
+                )
+                .help("set replicas between minReplicas and maxReplicas"),
+            );
+        }
+    }
+}
+
+fn shortened_warning(ptr: &str, what: &str, full: &str, short: &str) -> Finding {
+    Finding::new(
+        Code::NameShortened,
+        ptr,
+        format!("the {what} name `{full}` is too long; it is shortened to `{short}`"),
+    )
+    .help("shorten the cluster or group name to keep the full name")
+}
+
+/// The template, or the default one; fills containers[0].image from rayVersion when missing.
+fn default_template(
+    t: Option<PodTemplateSpec>,
+    container: &str,
+    image: Option<&str>,
+) -> PodTemplateSpec {
+    let mut t = t.unwrap_or_else(|| PodTemplateSpec {
+        metadata: None,
+        spec: Some(PodSpec {
+            containers: vec![Container {
+                name: container.to_string(),
+                ..Container::default()
+            }],
+            ..PodSpec::default()
+        }),
+    });
+    if let Some(c) = t.spec.as_mut().and_then(|s| s.containers.first_mut())
+        && c.image.as_deref().is_none_or(str::is_empty)
+    {
+        c.image = image.map(str::to_string);
+    }
+    t
+}
+
+/// StatefulSets and Deployments only run Pods with `restartPolicy: Always` (the default), so
+/// another policy (KubeRay sets `Never` for autoscaler v2) is dropped with a warning.
+fn always_restart(
+    mut t: PodTemplateSpec,
+    group_ptr: &str,
+    warnings: &mut Vec<Finding>,
+) -> PodTemplateSpec {
+    if let Some(spec) = t.spec.as_mut()
+        && let Some(policy) = spec.restart_policy.take_if(|p| p != "Always")
+    {
+        warnings.push(
+            Finding::new(
+                Code::IgnoredFeature,
+                child(group_ptr, "template/spec/restartPolicy"),
+                format!("restartPolicy `{policy}` is ignored: StatefulSets and Deployments always restart Pods"),
+            )
+            .help("remove restartPolicy from the template"),
+        );
+    }
+    t
+}
+
+fn quantities(m: Option<&BTreeMap<String, Quantity>>) -> BTreeMap<String, String> {
+    m.map(|m| m.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// The Ray container's limits and requests as plain strings.
+#[must_use]
+pub fn ray_resources(t: &PodTemplateSpec) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let r = t
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.resources.as_ref());
+    (
+        quantities(r.and_then(|r| r.limits.as_ref())),
+        quantities(r.and_then(|r| r.requests.as_ref())),
+    )
+}
+
+fn has_cpu_request(limits: &BTreeMap<String, String>, requests: &BTreeMap<String, String>) -> bool {
+    requests.contains_key("cpu") || limits.contains_key("cpu")
+}

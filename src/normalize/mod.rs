@@ -1,0 +1,440 @@
+//! Stage 3: a valid [`RayCluster`] → a [`ResolvedCluster`] with every decision made.
+//!
+//! Everything the operator would decide at reconcile time is decided here, once, and written
+//! down as plain data: object names (shortened to fit Kubernetes' limits), the head address,
+//! the final `rayStartParams` of every group, Pod counts, the head Service, how each group is
+//! autoscaled, whether workers run as StatefulSets or Deployments, token authentication and
+//! GCS fault tolerance. The build stage then only assembles objects from these plans and
+//! never reads the input cluster. This stage never reads files and never panics; it may add
+//! warnings.
+//!
+//! - `groups`: the head and the worker groups (templates, `ray start` parameters, Pod counts);
+//! - `autoscaling`: the HorizontalPodAutoscaler plans;
+//! - `plans`: the head Service, token authentication and GCS fault tolerance.
+
+mod autoscaling;
+mod groups;
+mod plans;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+
+use crate::codes::Code;
+use crate::diagnostic::{Finding, child};
+use crate::model::{AutoscalerVersion, RayCluster};
+use crate::raystart::{NodeType, Params};
+
+pub use autoscaling::{
+    DEFAULT_HPA_CPU, DEFAULT_IDLE_SECONDS, HPA_CPU_ANNOTATION, HpaPlan, MAX_STABILIZATION_SECONDS,
+};
+pub use groups::ray_resources;
+pub use plans::{FaultTolerance, HeadServicePlan, RedisPlan, TokenAuth};
+
+/// The RayCluster annotation that chooses the worker workload kind for every group.
+pub const WORKER_KIND_ANNOTATION: &str = "raycc.io/worker-kind";
+/// Prefix of the per-group worker kind annotation: `raycc.io/worker-kind.<group>`.
+pub const WORKER_KIND_GROUP_PREFIX: &str = "raycc.io/worker-kind.";
+
+/// Compile options that do not come from the RayCluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Worker workload kind when the cluster does not choose one.
+    pub worker_kind: WorkerKind,
+    /// Cluster DNS domain used in the head address.
+    pub cluster_domain: String,
+    /// Namespace for clusters that set none (Argo CD's application namespace).
+    pub default_namespace: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            worker_kind: WorkerKind::StatefulSet,
+            cluster_domain: "cluster.local".to_string(),
+            default_namespace: None,
+        }
+    }
+}
+
+/// The workload kind for worker Pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerKind {
+    /// `apps/v1` StatefulSet (the default): stable Pod names.
+    StatefulSet,
+    /// `apps/v1` Deployment.
+    Deployment,
+}
+
+impl WorkerKind {
+    /// Parses `StatefulSet` / `Deployment`, case-insensitively.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<WorkerKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "statefulset" => Some(WorkerKind::StatefulSet),
+            "deployment" => Some(WorkerKind::Deployment),
+            _ => None,
+        }
+    }
+
+    /// The Kubernetes kind.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerKind::StatefulSet => "StatefulSet",
+            WorkerKind::Deployment => "Deployment",
+        }
+    }
+}
+
+/// One resolved group (the head or a worker group).
+#[derive(Clone, Debug)]
+pub struct ResolvedGroup {
+    /// Head or worker.
+    pub node: NodeType,
+    /// `headgroup` or the group name as written (the `ray.io/group` label value).
+    pub group: String,
+    /// Name of the workload, its governing Service (workers) and its HPA.
+    pub object_name: String,
+    /// The Pod template, defaulted (never without a container; containers[0] has an image).
+    pub template: PodTemplateSpec,
+    /// Final `ray start` parameters.
+    pub params: Params,
+    /// Group `labels` (also put on the Pods).
+    pub ray_labels: BTreeMap<String, String>,
+    /// Pods to run when not HPA-managed.
+    pub pods: i32,
+    /// Worker workload kind (the head is always a StatefulSet).
+    pub kind: WorkerKind,
+    /// HPA, when autoscaled.
+    pub hpa: Option<HpaPlan>,
+}
+
+/// A cluster with every decision made.
+#[derive(Clone, Debug)]
+pub struct ResolvedCluster {
+    /// Cluster name.
+    pub name: String,
+    /// Namespace, when known.
+    pub namespace: Option<String>,
+    /// HTTP probes (Ray ≥ 2.53.0) instead of exec probes.
+    pub http_probes: bool,
+    /// Head Service.
+    pub head_service: HeadServicePlan,
+    /// Head address host: `<svc>.<ns>.svc.<domain>` or the short Service name.
+    pub head_host: String,
+    /// Head GCS port.
+    pub head_port: String,
+    /// Keep user commands verbatim (`ray.io/overwrite-container-cmd: "true"`).
+    pub overwrite_command: bool,
+    /// The head's `RAY_enable_autoscaler_v2` value, when the cluster names an autoscaler
+    /// version.
+    pub autoscaler_v2: Option<bool>,
+    /// GCS fault tolerance.
+    pub fault_tolerance: FaultTolerance,
+    /// Token authentication, when enabled.
+    pub auth: Option<TokenAuth>,
+    /// The head.
+    pub head: ResolvedGroup,
+    /// The worker groups, in input order.
+    pub workers: Vec<ResolvedGroup>,
+}
+
+/// Resolves a validated cluster. Warnings are returned beside it.
+#[must_use]
+pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding>) {
+    let mut warnings = Vec::new();
+    let RayCluster {
+        metadata, mut spec, ..
+    } = c;
+    let name = metadata.name.unwrap_or_default();
+    let namespace = metadata
+        .namespace
+        .filter(|n| !n.is_empty())
+        .or_else(|| opts.default_namespace.clone());
+    let annotations = metadata.annotations.unwrap_or_default();
+
+    let head_service = plans::head_service(&name, &spec);
+    let head_host = match &namespace {
+        Some(ns) => format!("{}.{ns}.svc.{}", head_service.name, opts.cluster_domain),
+        None => head_service.name.clone(),
+    };
+    let fault_tolerance = plans::fault_tolerance(&name, &spec, &annotations);
+    let auth = plans::token_auth(&name, &spec);
+    let autoscaling = autoscaling::Settings::new(&spec, &annotations, &mut warnings);
+    let ctx = groups::Context::new(&name, &spec, &head_host, &fault_tolerance);
+    let head = groups::head(
+        &ctx,
+        spec.head_group_spec.take().unwrap_or_default(),
+        &mut warnings,
+    );
+    let cluster_kind = worker_kind(
+        &annotations,
+        WORKER_KIND_ANNOTATION,
+        opts.worker_kind,
+        &mut warnings,
+    );
+    let workers = spec
+        .worker_group_specs
+        .take()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, g)| {
+            let key = format!("{WORKER_KIND_GROUP_PREFIX}{}", g.group_name);
+            let kind = worker_kind(&annotations, &key, cluster_kind, &mut warnings);
+            groups::worker(&ctx, i, g, kind, &autoscaling, &mut warnings)
+        })
+        .collect();
+
+    let resolved = ResolvedCluster {
+        http_probes: spec
+            .ray_version
+            .as_deref()
+            .and_then(crate::validate::parse_version)
+            .is_some_and(|v| v >= (2, 53, 0)),
+        head_port: ctx.head_port,
+        overwrite_command: annotations
+            .get("ray.io/overwrite-container-cmd")
+            .is_some_and(|v| v == "true"),
+        autoscaler_v2: spec
+            .autoscaler_options
+            .as_ref()
+            .and_then(|o| o.version)
+            .filter(|_| spec.enable_in_tree_autoscaling == Some(true))
+            .map(|v| v == AutoscalerVersion::V2),
+        auth,
+        name,
+        namespace,
+        head_service,
+        head_host,
+        fault_tolerance,
+        head,
+        workers,
+    };
+    (resolved, warnings)
+}
+
+/// The workload kind an annotation asks for, else `fallback`; a value that is neither kind is
+/// a warning.
+fn worker_kind(
+    annotations: &BTreeMap<String, String>,
+    key: &str,
+    fallback: WorkerKind,
+    warnings: &mut Vec<Finding>,
+) -> WorkerKind {
+    let Some(v) = annotations.get(key) else {
+        return fallback;
+    };
+    WorkerKind::parse(v).unwrap_or_else(|| {
+        warnings.push(Finding::new(
+            Code::InvalidSetting,
+            child("/metadata/annotations", key),
+            format!("`{key}` must be `StatefulSet` or `Deployment`, found `{v}`"),
+        ));
+        fallback
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names;
+
+    fn resolve(v: serde_json::Value) -> (ResolvedCluster, Vec<Finding>) {
+        resolve_with(v, &Options::default())
+    }
+
+    fn resolve_with(v: serde_json::Value, opts: &Options) -> (ResolvedCluster, Vec<Finding>) {
+        normalize(serde_json::from_value(v).unwrap(), opts)
+    }
+
+    fn cluster(spec: serde_json::Value) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "apiVersion": "ray.io/v1", "kind": "RayCluster",
+            "metadata": {"name": "demo"},
+        });
+        v["spec"] = spec;
+        v
+    }
+
+    fn codes(w: &[Finding]) -> Vec<Code> {
+        w.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn clamps_replicas_into_bounds_and_says_so() {
+        let (r, w) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "workerGroupSpecs": [
+                {"groupName": "low", "replicas": 0, "minReplicas": 2, "maxReplicas": 4},
+                {"groupName": "high", "replicas": 9, "minReplicas": 1, "maxReplicas": 3},
+                {"groupName": "unset", "minReplicas": 2, "maxReplicas": 5}]})));
+        let pods: Vec<i32> = r.workers.iter().map(|g| g.pods).collect();
+        assert_eq!(pods, [2, 3, 2]);
+        assert_eq!(codes(&w), [Code::ReplicasClamped, Code::ReplicasClamped]);
+        assert_eq!(
+            w[1].message,
+            "worker group high has replicas 9 outside [1, 3]; 3 replicas will run"
+        );
+    }
+
+    #[test]
+    fn runs_num_of_hosts_pods_per_replica() {
+        let (r, w) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "workerGroupSpecs": [{"groupName": "tpu", "replicas": 2, "minReplicas": 0,
+                "maxReplicas": 4, "numOfHosts": 4}]})));
+        assert_eq!(r.workers[0].pods, 8);
+        assert_eq!(codes(&w), [Code::MultiHostNotGang]);
+    }
+
+    #[test]
+    fn runs_no_pods_for_a_suspended_cluster_or_group() {
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "suspend": true,
+            "workerGroupSpecs": [{"groupName": "cpu", "replicas": 1, "minReplicas": 1,
+                "maxReplicas": 1}]})));
+        assert_eq!((r.head.pods, r.workers[0].pods), (0, 0));
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "workerGroupSpecs": [{"groupName": "cpu", "replicas": 1, "minReplicas": 1,
+                "maxReplicas": 1, "suspend": true}]})));
+        assert_eq!((r.head.pods, r.workers[0].pods), (1, 0));
+    }
+
+    #[test]
+    fn shortens_names_that_do_not_fit_a_statefulset() {
+        let name = "a".repeat(45);
+        let mut v = cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "workerGroupSpecs": [{"groupName": "gpu", "minReplicas": 0, "maxReplicas": 1}]}));
+        v["metadata"]["name"] = name.clone().into();
+        let (r, w) = resolve(v);
+        assert_eq!(r.head.object_name, format!("{name}-head"));
+        assert_eq!(r.workers[0].object_name.len(), names::MAX_STATEFULSET_NAME);
+        // A prefix of the full name, `-` and eight hex digits of its hash.
+        assert!(
+            r.workers[0]
+                .object_name
+                .starts_with(&format!("{}-", &name[..43]))
+        );
+        assert_eq!(codes(&w), [Code::NameShortened]);
+        assert_eq!(w[0].pointer, "/spec/workerGroupSpecs/0/groupName");
+    }
+
+    #[test]
+    fn addresses_the_head_by_its_service_in_the_namespace() {
+        let mut v = cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "headGroupSpec": {"rayStartParams": {"port": "6380"}}}));
+        let (r, _) = resolve(v.clone());
+        assert_eq!(
+            (r.head_host.as_str(), r.head_port.as_str()),
+            ("demo-head-svc", "6380")
+        );
+        v["metadata"]["namespace"] = "ml".into();
+        let opts = Options {
+            cluster_domain: "corp.local".into(),
+            ..Options::default()
+        };
+        let (r, _) = resolve_with(v, &opts);
+        assert_eq!(r.head_host, "demo-head-svc.ml.svc.corp.local");
+    }
+
+    #[test]
+    fn plans_an_hpa_only_for_autoscaled_groups_that_can_scale() {
+        let (r, w) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "enableInTreeAutoscaling": true,
+            "autoscalerOptions": {"idleTimeoutSeconds": 7200, "upscalingMode": "Conservative"},
+            "workerGroupSpecs": [
+                {"groupName": "fixed", "minReplicas": 2, "maxReplicas": 2},
+                {"groupName": "elastic", "minReplicas": 0, "maxReplicas": 3, "numOfHosts": 2}]})));
+        assert_eq!(r.workers[0].hpa, None);
+        assert_eq!(
+            r.workers[1].hpa,
+            Some(HpaPlan {
+                min_pods: 2,
+                max_pods: 6,
+                cpu_utilization: DEFAULT_HPA_CPU,
+                scale_down_window: MAX_STABILIZATION_SECONDS,
+                scale_up_percent: 100,
+            })
+        );
+        assert!(codes(&w).contains(&Code::HpaMinZero));
+        assert!(codes(&w).contains(&Code::HpaWindowClamped));
+        assert!(codes(&w).contains(&Code::HpaNoCpuRequest));
+    }
+
+    #[test]
+    fn takes_the_worker_kind_from_the_group_then_the_cluster_then_the_options() {
+        let mut v = cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "workerGroupSpecs": [
+                {"groupName": "a", "minReplicas": 0, "maxReplicas": 1},
+                {"groupName": "b", "minReplicas": 0, "maxReplicas": 1}]}));
+        v["metadata"]["annotations"] = serde_json::json!({
+            "raycc.io/worker-kind": "Deployment",
+            "raycc.io/worker-kind.b": "statefulset"});
+        let (r, w) = resolve(v.clone());
+        let kinds: Vec<_> = r.workers.iter().map(|g| g.kind).collect();
+        assert_eq!(kinds, [WorkerKind::Deployment, WorkerKind::StatefulSet]);
+        assert!(w.is_empty());
+        v["metadata"]["annotations"]["raycc.io/worker-kind"] = "Pod".into();
+        let (r, w) = resolve(v);
+        assert_eq!(r.workers[0].kind, WorkerKind::StatefulSet);
+        assert_eq!(codes(&w), [Code::InvalidSetting]);
+    }
+
+    #[test]
+    fn passes_redis_credentials_by_environment_reference() {
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "gcsFaultToleranceOptions": {"redisAddress": "redis:6379",
+                "redisPassword": {"valueFrom": {"secretKeyRef": {"name": "r", "key": "p"}}}}})));
+        assert_eq!(r.head.params["redis-password"], "$REDIS_PASSWORD");
+        assert!(!r.head.params.contains_key("redis-username"));
+        let FaultTolerance::Redis(redis) = &r.fault_tolerance else {
+            panic!("fault tolerance is on");
+        };
+        assert_eq!(redis.storage_namespace, "demo");
+        assert_eq!(redis.address.as_deref(), Some("redis:6379"));
+    }
+
+    #[test]
+    fn keeps_an_annotated_cluster_redis_password_as_written() {
+        let mut v = cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "headGroupSpec": {"rayStartParams": {"redis-password": "secret"}}}));
+        v["metadata"]["annotations"] = serde_json::json!({"ray.io/ft-enabled": "true",
+            "ray.io/external-storage-namespace": "shared"});
+        let (r, _) = resolve(v);
+        assert_eq!(r.head.params["redis-password"], "secret");
+        let FaultTolerance::Redis(redis) = &r.fault_tolerance else {
+            panic!("fault tolerance is on");
+        };
+        assert_eq!(redis.storage_namespace, "shared");
+        assert_eq!(
+            redis.password.as_ref().unwrap().value.as_deref(),
+            Some("secret")
+        );
+        assert!(!redis.from_options);
+    }
+
+    #[test]
+    fn reads_the_token_secret_from_auth_options_or_the_cluster_name() {
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "authOptions": {"mode": "token"}})));
+        assert_eq!(r.auth, Some(TokenAuth::Secret("demo".into())));
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.57.0",
+            "authOptions": {"mode": "token", "enableK8sTokenAuth": true}})));
+        assert_eq!(r.auth, Some(TokenAuth::Kubernetes));
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "authOptions": {"mode": "disabled", "secretName": "x"}})));
+        assert_eq!(r.auth, None);
+    }
+
+    #[test]
+    fn defaults_a_missing_template_and_image_from_the_ray_version() {
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.9.3",
+            "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 0, "maxReplicas": 1}]})));
+        for (g, container) in [(&r.head, "ray-head"), (&r.workers[0], "ray-worker")] {
+            let c = &g.template.spec.as_ref().unwrap().containers[0];
+            assert_eq!(c.name, container);
+            assert_eq!(c.image.as_deref(), Some("rayproject/ray:2.9.3"));
+        }
+        assert!(!r.http_probes);
+    }
+}
