@@ -440,6 +440,41 @@ mod tests {
     }
 
     #[test]
+    fn resolves_the_operator_steps_in_their_order() {
+        let limits = map(&[("cpu", "2"), ("memory", "1Gi")]);
+        let resources = map(&[("cpu", "3"), ("custom", "1")]);
+        let labels = map(&[("zone", "a")]);
+        let sources = Sources {
+            node: NodeType::Head,
+            resources: Some(&resources),
+            labels: Some(&labels),
+            head_address: "demo-head-svc:6379",
+            no_monitor: true,
+            redis_username: false,
+            redis_password: true,
+            limits: &limits,
+            requests: &BTreeMap::new(),
+        };
+        let params = resolve(map(&[("block", "false")]), &sources);
+        // The group's cpu (step 1) wins over the container limit (step 6); memory comes from
+        // the limit; block is always forced on (step 3).
+        assert_eq!(
+            render(&params, NodeType::Head),
+            "ray start --head  --block  --dashboard-agent-listen-port=52365  --dashboard-host=0.0.0.0  --labels=zone=a  --memory=1073741824  --metrics-export-port=8080  --no-monitor  --num-cpus=3  --redis-password=$REDIS_PASSWORD  --resources='{\"custom\":1}' "
+        );
+        // Steps 4 and 5 are the head's alone.
+        let worker = resolve(
+            Params::new(),
+            &Sources {
+                node: NodeType::Worker,
+                ..sources
+            },
+        );
+        assert_eq!(worker["address"], "demo-head-svc:6379");
+        assert!(!worker.contains_key("no-monitor") && !worker.contains_key("redis-password"));
+    }
+
+    #[test]
     fn renders_kuberay_generate_ray_start_command_table() {
         use NodeType::{Head, Worker};
         type Case<'a> = (

@@ -143,3 +143,241 @@ fn object_labels(r: &ResolvedCluster, g: &ResolvedGroup) -> BTreeMap<String, Str
     l.insert(LABEL_CREATED_BY.into(), CREATED_BY.into());
     l
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::normalize::{Options, normalize};
+
+    /// The objects raycc builds for a cluster named `demo` with this spec, as JSON.
+    fn objects(spec: Value) -> Vec<Value> {
+        objects_of(json!({"name": "demo"}), spec)
+    }
+
+    fn objects_of(metadata: Value, spec: Value) -> Vec<Value> {
+        let mut v = json!({"apiVersion": "ray.io/v1", "kind": "RayCluster"});
+        v["metadata"] = metadata;
+        v["spec"] = spec;
+        let (r, _) = normalize(serde_json::from_value(v).unwrap(), &Options::default());
+        build(&r).objects.iter().map(Object::to_value).collect()
+    }
+
+    fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+        objects
+            .iter()
+            .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {kind} {name}"))
+    }
+
+    fn env_names(container: &Value) -> Vec<&str> {
+        container["env"]
+            .as_array()
+            .map(|e| e.iter().filter_map(|v| v["name"].as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    fn worker_group(template: Value) -> Value {
+        let mut spec = json!({"rayVersion": "2.52.0", "workerGroupSpecs": [{"groupName": "cpu",
+            "minReplicas": 1, "maxReplicas": 1}]});
+        spec["workerGroupSpecs"][0]["template"] = template;
+        spec
+    }
+
+    fn worker_pod(objects: &[Value]) -> &Value {
+        &find(objects, "StatefulSet", "demo-cpu-worker")["spec"]["template"]["spec"]
+    }
+
+    #[test]
+    fn orders_services_then_workloads_then_autoscalers_head_first() {
+        let o = objects(
+            json!({"rayVersion": "2.52.0", "enableInTreeAutoscaling": true,
+            "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 1, "maxReplicas": 3}]}),
+        );
+        let kinds: Vec<_> = o
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {}",
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "Service demo-head-svc",
+                "Service demo-cpu-worker",
+                "StatefulSet demo-head",
+                "StatefulSet demo-cpu-worker",
+                "HorizontalPodAutoscaler demo-cpu-worker",
+            ]
+        );
+        // The HPA owns the replica count.
+        assert!(
+            find(&o, "StatefulSet", "demo-cpu-worker")["spec"]
+                .get("replicas")
+                .is_none()
+        );
+        assert_eq!(find(&o, "StatefulSet", "demo-head")["spec"]["replicas"], 1);
+    }
+
+    #[test]
+    fn gives_the_wait_gcs_ready_init_container_the_token_of_the_ray_container() {
+        let mut spec = worker_group(json!({"spec": {"containers": [{"name": "ray-worker",
+            "env": [{"name": "USER_VAR", "value": "1"}]}]}}));
+        spec["authOptions"] = json!({"mode": "token", "secretName": "ray-auth"});
+        let o = objects(spec);
+        let pod = worker_pod(&o);
+        let init = &pod["initContainers"][0];
+        assert_eq!(init["name"], "wait-gcs-ready");
+        assert_eq!(
+            env_names(init),
+            [
+                "USER_VAR",
+                "RAY_AUTH_MODE",
+                "RAY_AUTH_TOKEN",
+                "FQ_RAY_IP",
+                "RAY_IP"
+            ]
+        );
+        assert_eq!(
+            init["env"][2]["valueFrom"]["secretKeyRef"]["name"],
+            "ray-auth"
+        );
+        assert_eq!(
+            env_names(&pod["containers"][0])[..3],
+            ["USER_VAR", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"]
+        );
+    }
+
+    #[test]
+    fn runs_a_user_command_before_ray_start_and_treats_empty_lists_as_absent() {
+        let cases = [
+            (
+                json!({"command": ["python"], "args": ["/opt/setup.py"]}),
+                " python  /opt/setup.py  && ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; ray start ",
+            ),
+            (
+                json!({"command": [], "args": []}),
+                "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; ray start ",
+            ),
+            (
+                json!({"args": [" "]}),
+                "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; ray start ",
+            ),
+        ];
+        for (fields, start) in cases {
+            let mut container = json!({"name": "ray-worker"});
+            container
+                .as_object_mut()
+                .unwrap()
+                .extend(fields.as_object().unwrap().clone());
+            let o = objects(worker_group(json!({"spec": {"containers": [container]}})));
+            let ray = &worker_pod(&o)["containers"][0];
+            assert_eq!(ray["command"], json!(["/bin/bash", "-c", "--"]));
+            let args = ray["args"][0].as_str().unwrap();
+            assert!(args.starts_with(start), "{args}");
+        }
+    }
+
+    #[test]
+    fn keeps_a_command_that_starts_ray_itself_or_is_overwritten() {
+        let own = json!({"spec": {"containers": [{"name": "ray-worker",
+            "command": ["bash", "-c", "ray start --address=$RAY_ADDRESS --block"]}]}});
+        let o = objects(worker_group(own));
+        let ray = &worker_pod(&o)["containers"][0];
+        assert_eq!(
+            ray["command"][2],
+            "ray start --address=$RAY_ADDRESS --block"
+        );
+        assert!(ray.get("args").is_none());
+        let mine = json!({"spec": {"containers": [{"name": "ray-worker", "command": ["sleep"], "args": ["1"]}]}});
+        let o = objects_of(
+            json!({"name": "demo", "annotations": {"ray.io/overwrite-container-cmd": "true"}}),
+            worker_group(mine),
+        );
+        let pod = worker_pod(&o);
+        assert_eq!(pod["containers"][0]["command"], json!(["sleep"]));
+        assert!(
+            env_names(&pod["containers"][0]).contains(&"KUBERAY_GEN_RAY_START_CMD"),
+            "the generated command is still handed over"
+        );
+    }
+
+    #[test]
+    fn never_lists_an_environment_variable_twice() {
+        let o = objects(worker_group(
+            json!({"spec": {"containers": [{"name": "ray-worker",
+            "env": [{"name": "RAY_ADDRESS", "value": "mine:1"}, {"name": "RAY_IP", "value": "x"}]}]}}),
+        ));
+        let names = env_names(&worker_pod(&o)["containers"][0]);
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len(), "{names:?}");
+        assert_eq!(worker_pod(&o)["containers"][0]["env"][0]["value"], "mine:1");
+    }
+
+    #[test]
+    fn sizes_shared_memory_by_the_memory_limit_unless_plasma_has_a_directory() {
+        let limited = json!({"spec": {"containers": [{"name": "ray-worker",
+            "resources": {"limits": {"memory": "2Gi"}}}]}});
+        let o = objects(worker_group(limited.clone()));
+        let pod = worker_pod(&o);
+        assert_eq!(
+            pod["volumes"],
+            json!([{"name": "shared-mem", "emptyDir": {"medium": "Memory", "sizeLimit": "2Gi"}}])
+        );
+        let mut spec = worker_group(limited);
+        spec["workerGroupSpecs"][0]["rayStartParams"] = json!({"plasma-directory": "/tmp/plasma"});
+        let o = objects(spec);
+        assert!(worker_pod(&o).get("volumes").is_none());
+    }
+
+    #[test]
+    fn makes_the_head_service_headless_with_the_default_ports_sorted() {
+        let o = objects(json!({"rayVersion": "2.52.0"}));
+        let svc = &find(&o, "Service", "demo-head-svc")["spec"];
+        assert_eq!(svc["clusterIP"], "None");
+        assert_eq!(svc["publishNotReadyAddresses"], true);
+        let ports: Vec<_> = svc["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["port"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                ("client", 10001),
+                ("dashboard", 8265),
+                ("gcs-server", 6379),
+                ("metrics", 8080),
+                ("serve", 8000)
+            ]
+        );
+        let o = objects(
+            json!({"rayVersion": "2.52.0", "headGroupSpec": {"serviceType": "LoadBalancer"}}),
+        );
+        let svc = &find(&o, "Service", "demo-head-svc")["spec"];
+        assert_eq!(svc["type"], "LoadBalancer");
+        assert!(svc.get("clusterIP").is_none());
+    }
+
+    #[test]
+    fn builds_a_deployment_for_a_group_that_asks_for_one() {
+        let o = objects_of(
+            json!({"name": "demo", "annotations": {"raycc.io/worker-kind.cpu": "Deployment"}}),
+            worker_group(json!({"spec": {"containers": [{"name": "ray-worker"}]}})),
+        );
+        let d = find(&o, "Deployment", "demo-cpu-worker");
+        assert_eq!(d["spec"]["replicas"], 1);
+        assert_eq!(
+            d["spec"]["selector"]["matchLabels"],
+            json!({"ray.io/cluster": "demo", "ray.io/group": "cpu", "ray.io/node-type": "worker"})
+        );
+    }
+}
