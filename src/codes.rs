@@ -281,7 +281,7 @@ codes! {
     /// A rayStartParams value ray start would reject.
     InvalidRayStartParam = "RC302", "invalid-ray-start-param", Error,
         summary: "a rayStartParams value would be rejected by `ray start`",
-        what: "num-cpus, num-gpus, memory, object-store-memory and the port flags must be numbers (memory flags in bytes), and `resources` must be a JSON object.",
+        what: "num-cpus, num-gpus, memory, object-store-memory and the port flags must be numbers (memory flags in bytes), and `resources` must be a JSON object. A value that is one shell variable (`$RAY_NUM_CPUS` or `${RAY_NUM_CPUS}`) passes unchecked: bash expands it when the container starts, as it does under the operator.",
         why: "`ray start` exits at once, so every Pod of the group crash-loops.",
         example: "rayStartParams:\n  num-cpus: \"two\"",
         fix: "Write the number, e.g. `num-cpus: \"2\"`, or move resources into the group's `resources` field.";
@@ -355,6 +355,13 @@ codes! {
         why: "Idle workers are removed after one hour instead of the configured time.",
         example: "autoscalerOptions:\n  idleTimeoutSeconds: 7200",
         fix: "Use an idle timeout of at most 3600 seconds.";
+    /// A name the API server would refuse.
+    InvalidName = "RC313", "invalid-name", Error,
+        summary: "a name in the cluster would be refused by the API server",
+        what: "Every name raycc copies into its output is checked by the Kubernetes rule for its field: the namespace and container and volume names (RFC 1123 labels), the names of referenced Secrets, ConfigMaps, claims and the service account (RFC 1123 subdomains), Secret and ConfigMap keys, and port names (IANA service names).",
+        why: "The JSON Schema checks only that these are strings; `kubectl apply` would refuse the generated object, after review, and Argo CD or Flux would report a failed sync.",
+        example: "metadata:\n  namespace: <your-namespace>",
+        fix: "Replace the placeholder or fix the name as the message says.";
 }
 
 impl Code {

@@ -45,6 +45,79 @@ pub fn is_dns1123_label(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
+const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+/// Checks a DNS-1123 label (namespaces, container, volume and port-less names); Kubernetes'
+/// message, or `None` when valid.
+#[must_use]
+pub fn dns1123_label_error(s: &str) -> Option<String> {
+    if s.len() > MAX_LABEL {
+        return Some(format!("must be no more than {MAX_LABEL} characters"));
+    }
+    (!is_dns1123_label(s)).then(|| DNS1123_LABEL_MSG.to_string())
+}
+
+/// Checks a DNS-1123 subdomain (the names of Secrets, ConfigMaps, service accounts, claims);
+/// Kubernetes' message, or `None` when valid.
+#[must_use]
+pub fn dns1123_subdomain_error(s: &str) -> Option<String> {
+    if s.len() > 253 {
+        return Some("must be no more than 253 characters".to_string());
+    }
+    let ok = !s.is_empty()
+        && s.split('.').all(|part| {
+            let b = part.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        });
+    (!ok).then(|| DNS1123_SUBDOMAIN_MSG.to_string())
+}
+
+/// Checks a port name (an IANA service name); Kubernetes' message, or `None` when valid.
+#[must_use]
+pub fn port_name_error(s: &str) -> Option<String> {
+    if s.len() > 15 {
+        return Some("must be no more than 15 characters".to_string());
+    }
+    if !s
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    {
+        return Some(
+            "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string(),
+        );
+    }
+    if s.contains("--") {
+        return Some("must not contain consecutive hyphens".to_string());
+    }
+    if !s.bytes().any(|c| c.is_ascii_lowercase()) {
+        return Some("must contain at least one letter (a-z)".to_string());
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Some("must not begin or end with a hyphen".to_string());
+    }
+    None
+}
+
+/// Checks a ConfigMap or Secret key; Kubernetes' message, or `None` when valid.
+#[must_use]
+pub fn config_key_error(s: &str) -> Option<String> {
+    if s.len() > 253 {
+        return Some("must be no more than 253 characters".to_string());
+    }
+    let ok = !s.is_empty()
+        && s != "."
+        && s != ".."
+        && !s.starts_with("..")
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+    (!ok).then(|| "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')".to_string())
+}
+
 /// Checks a label value; `None` when valid.
 #[must_use]
 pub fn label_value_error(v: &str) -> Option<String> {
@@ -152,6 +225,34 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_names_by_the_kubernetes_rule_of_their_field() {
+        assert_eq!(dns1123_label_error("ml-team"), None);
+        assert!(dns1123_label_error("<your-namespace>").is_some());
+        assert!(dns1123_label_error(&"a".repeat(64)).is_some());
+        assert_eq!(dns1123_subdomain_error("ray.secrets-1"), None);
+        for bad in ["", "Ray", "a..b", "-a", "a_b"] {
+            assert!(dns1123_subdomain_error(bad).is_some(), "{bad}");
+        }
+        assert_eq!(port_name_error("gcs-server"), None);
+        for (bad, why) in [
+            ("dashboard-http-port", "must be no more than 15 characters"),
+            ("8080", "must contain at least one letter (a-z)"),
+            ("a--b", "must not contain consecutive hyphens"),
+            ("-ab", "must not begin or end with a hyphen"),
+            (
+                "Http",
+                "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+            ),
+        ] {
+            assert_eq!(port_name_error(bad).as_deref(), Some(why), "{bad}");
+        }
+        assert_eq!(config_key_error("auth_token.v1"), None);
+        for bad in ["", ".", "..", "..x", "auth token"] {
+            assert!(config_key_error(bad).is_some(), "{bad}");
+        }
+    }
 
     #[test]
     fn dns1035_accepts_kubernetes_examples() {

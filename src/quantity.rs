@@ -56,6 +56,14 @@ impl Quantity {
         i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
     }
 
+    /// The value as the nearest float, like Go's `Quantity.AsApproximateFloat64()` (KubeRay
+    /// uses it for custom Ray resources: `500m` is 0.5).
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)] // Approximate by definition, as in Go.
+    pub fn as_f64(self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
     /// True when the quantity is exactly zero.
     #[must_use]
     pub fn is_zero(self) -> bool {
@@ -124,6 +132,13 @@ mod tests {
         for bad in ["", "2 cores", "abc", "1..2", ".", "1Xi", "--1"] {
             assert_eq!(Quantity::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn approximates_fractions_as_floats() {
+        assert!((Quantity::parse("500m").unwrap().as_f64() - 0.5).abs() < f64::EPSILON);
+        assert!((Quantity::parse("1k").unwrap().as_f64() - 1000.0).abs() < f64::EPSILON);
+        assert!((Quantity::parse("1.5").unwrap().as_f64() - 1.5).abs() < f64::EPSILON);
     }
 
     #[test]

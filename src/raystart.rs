@@ -130,10 +130,15 @@ pub fn flag_kind(name: &str) -> Option<FlagKind> {
         .map(|i| KNOWN_FLAGS[i].1)
 }
 
-/// Why a parameter value would make `ray start` fail, or `None`.
+/// Why a parameter value would make `ray start` fail, or `None`. A value that is one shell
+/// variable (`$RAY_NUM_CPUS`, `${RAY_NUM_CPUS}`) is bash's to expand when the container starts,
+/// so it cannot be checked here and passes, as it does through the operator.
 #[must_use]
 pub fn value_problem(name: &str, value: &str) -> Option<String> {
     let kind = flag_kind(name)?;
+    if is_shell_variable(value) {
+        return None;
+    }
     let is_bool = matches!(value.to_ascii_lowercase().as_str(), "true" | "false");
     match kind {
         FlagKind::Integer => {
@@ -160,6 +165,20 @@ pub fn value_problem(name: &str, value: &str) -> Option<String> {
         )),
         FlagKind::Switch | FlagKind::Text => None,
     }
+}
+
+/// True for `$NAME` or `${NAME}`, with a shell variable name.
+#[must_use]
+pub fn is_shell_variable(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix('$') else {
+        return false;
+    };
+    let name = rest
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(rest);
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
 /// What the steps read besides the user's `rayStartParams`.
@@ -206,7 +225,7 @@ pub fn resolve(mut params: Params, s: &Sources<'_>) -> Params {
 /// Step 1: the group `resources` field overrides the resource flags.
 /// Mirrors `updateRayStartParamsResources` (common/pod.go, KubeRay v1.7.0).
 pub fn apply_group_resources(params: &mut Params, resources: &BTreeMap<String, String>) {
-    let mut custom = serde_json::Map::new();
+    let mut custom = BTreeMap::new();
     for (name, raw) in resources {
         let Some(q) = Quantity::parse(raw) else {
             continue;
@@ -219,14 +238,11 @@ pub fn apply_group_resources(params: &mut Params, resources: &BTreeMap<String, S
         } else if is_gpu_key(&lower) {
             params.insert("num-gpus".into(), q.ceil().to_string());
         } else {
-            custom.insert(name.clone(), json_number(raw, q));
+            custom.insert(name.clone(), q.as_f64());
         }
     }
     if !custom.is_empty() {
-        params.insert(
-            "resources".into(),
-            format!("'{}'", serde_json::Value::Object(custom)),
-        );
+        params.insert("resources".into(), format!("'{}'", go_json(&custom)));
     }
 }
 
@@ -302,25 +318,26 @@ pub fn apply_container_resources(
         }
     }
     if !params.contains_key("memory")
-        && let Some(q) = parsed(limits, "memory")
+        && let Some(q) = parsed(limits, "memory").filter(|q| !q.is_zero())
     {
         params.insert("memory".into(), q.ceil().to_string());
     }
     if limits.is_empty() {
         return;
     }
-    // An existing `resources` that is not JSON disables the whole accelerator step.
+    // An existing `resources` that is not a JSON object of numbers disables the whole
+    // accelerator step, GPUs included (`getResourcesMap` fails).
     let mut custom = match params.get("resources") {
-        Some(raw) => match serde_json::from_str::<serde_json::Value>(strip_resources_quotes(raw)) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => return,
+        Some(raw) => match resources_map(raw) {
+            Some(m) => m,
+            None => return,
         },
-        None => serde_json::Map::new(),
+        None => BTreeMap::new(),
     };
     if !params.contains_key("num-gpus") {
         let gpu = limits
             .iter()
-            .filter(|(k, _)| is_gpu_key(&k.to_ascii_lowercase()))
+            .filter(|(k, _)| is_gpu_key(k))
             .find_map(|(_, v)| Quantity::parse(v).filter(|q| !q.is_zero()));
         if let Some(q) = gpu {
             params.insert("num-gpus".into(), q.ceil().to_string());
@@ -337,14 +354,11 @@ pub fn apply_container_resources(
         };
         Quantity::parse(v)
             .filter(|q| !q.is_zero())
-            .map(|q| (name, json_number(v, q)))
+            .map(|q| (name, q.as_f64()))
     });
     if let Some((name, value)) = accelerator {
         custom.insert(name.to_string(), value);
-        params.insert(
-            "resources".into(),
-            format!("'{}'", serde_json::Value::Object(custom)),
-        );
+        params.insert("resources".into(), format!("'{}'", go_json(&custom)));
     }
 }
 
@@ -387,39 +401,86 @@ pub fn port_param(params: &Params, name: &str, default: i32) -> i32 {
         .unwrap_or(default)
 }
 
-fn is_gpu_key(lower: &str) -> bool {
-    if lower.ends_with("gpu") {
+/// Mirrors `IsGPUResourceKey` (ray-operator/controllers/ray/utils/resources.go, KubeRay
+/// v1.7.0): a name ending in `gpu`, or ending in `nvidia.com/mig-<n>g.<n>gb`.
+fn is_gpu_key(key: &str) -> bool {
+    if key.ends_with("gpu") {
         return true;
     }
-    // nvidia.com/mig-<n>g.<n>gb
-    lower
-        .strip_prefix("nvidia.com/mig-")
-        .and_then(|rest| rest.split_once("g."))
-        .is_some_and(|(a, b)| {
-            !a.is_empty()
-                && a.bytes().all(|c| c.is_ascii_digit())
-                && b.strip_suffix("gb")
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
-        })
+    key.match_indices("nvidia.com/mig-").any(|(at, prefix)| {
+        key[at + prefix.len()..]
+            .split_once("g.")
+            .is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && a.bytes().all(|c| c.is_ascii_digit())
+                    && b.strip_suffix("gb")
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+            })
+    })
 }
 
 fn strip_resources_quotes(raw: &str) -> &str {
     raw.trim_matches(|c| matches!(c, '\'' | '"' | '\\' | ' '))
 }
 
-/// A quantity as a JSON number: whole numbers as integers, others as decimals.
-fn json_number(raw: &str, q: Quantity) -> serde_json::Value {
-    if raw.trim().parse::<i64>().is_ok() || q.ceil().to_string() == raw.trim() {
-        return serde_json::Value::from(q.ceil());
+/// `rayStartParams.resources` as Go's `json.Unmarshal` into `map[string]float64` reads it,
+/// after trimming quotes, backticks and spaces. Mirrors `getResourcesMap` (common/pod.go,
+/// KubeRay v1.7.0).
+fn resources_map(raw: &str) -> Option<BTreeMap<String, f64>> {
+    let text = raw.trim_matches(|c| matches!(c, '\'' | '"' | '`' | ' '));
+    match serde_json::from_str::<serde_json::Value>(text).ok()? {
+        serde_json::Value::Object(m) => m
+            .into_iter()
+            .map(|(k, v)| v.as_f64().map(|f| (k, f)))
+            .collect(),
+        _ => None,
     }
-    raw.trim()
-        .parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .map_or_else(
-            || serde_json::Value::from(q.ceil()),
-            serde_json::Value::Number,
-        )
+}
+
+/// A map of numbers as Go's `json.Marshal` writes a `map[string]float64`: keys sorted,
+/// HTML-safe string escapes, numbers in Go's float format.
+fn go_json(map: &BTreeMap<String, f64>) -> String {
+    let mut out = String::from("{");
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in k.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20
+                    || matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}') =>
+                {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        out.push_str("\":");
+        out.push_str(&go_float(*v));
+    }
+    out.push('}');
+    out
+}
+
+/// A float64 as Go's `encoding/json` writes it: the shortest decimal that reads back, in
+/// exponent form (`1e+21`, `1e-7`) below 1e-6 and from 1e21 on.
+fn go_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        return format!("{f}");
+    }
+    let e = format!("{f:e}");
+    match e.split_once('e') {
+        Some((mantissa, exp)) if exp.starts_with('-') => format!("{mantissa}e{exp}"),
+        Some((mantissa, exp)) => format!("{mantissa}e+{exp}"),
+        None => e,
+    }
 }
 
 #[cfg(test)]
@@ -437,6 +498,61 @@ mod tests {
         let mut p = map(params);
         apply_container_resources(&mut p, &map(limits), &BTreeMap::new());
         render(&p, node)
+    }
+
+    #[test]
+    fn passes_shell_variables_and_refuses_other_non_numbers() {
+        for ok in ["$RAY_NUM_CPUS", "${RAY_NUM_CPUS}", "$_N1", "4"] {
+            assert_eq!(value_problem("num-cpus", ok), None, "{ok}");
+        }
+        for bad in ["$", "${}", "$1X", "${A", "$A B", "four", "$(nproc)"] {
+            assert!(value_problem("num-cpus", bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn writes_custom_resources_as_go_writes_float64() {
+        let mut p = Params::new();
+        apply_group_resources(
+            &mut p,
+            &map(&[
+                ("custom", "500m"),
+                ("big", "2k"),
+                ("tiny", "1n"),
+                ("a<b", "1"),
+            ]),
+        );
+        assert_eq!(
+            p["resources"],
+            r#"'{"a\u003cb":1,"big":2000,"custom":0.5,"tiny":1e-9}'"#
+        );
+        assert_eq!(go_float(1e21), "1e+21");
+        assert_eq!(go_float(1.5e-7), "1.5e-7");
+        assert_eq!(go_float(123_456.0), "123456");
+        assert_eq!(go_float(0.000_001), "0.000001");
+    }
+
+    #[test]
+    fn omits_memory_for_a_zero_limit() {
+        let mut p = Params::new();
+        apply_container_resources(
+            &mut p,
+            &map(&[("memory", "0"), ("cpu", "2")]),
+            &BTreeMap::new(),
+        );
+        assert!(!p.contains_key("memory"));
+        assert_eq!(p["num-cpus"], "2");
+    }
+
+    #[test]
+    fn merges_a_fractional_accelerator_into_existing_resources() {
+        let mut p = map(&[("resources", "'{\"custom\": 2.0}'")]);
+        apply_container_resources(
+            &mut p,
+            &map(&[("google.com/tpu", "500m")]),
+            &BTreeMap::new(),
+        );
+        assert_eq!(p["resources"], r#"'{"TPU":0.5,"custom":2}'"#);
     }
 
     #[test]

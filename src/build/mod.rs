@@ -305,6 +305,19 @@ mod tests {
             env_names(&pod["containers"][0]).contains(&"KUBERAY_GEN_RAY_START_CMD"),
             "the generated command is still handed over"
         );
+        assert_eq!(
+            find(&o, "StatefulSet", "demo-cpu-worker")["spec"]["template"]["metadata"]["annotations"]
+                ["ray.io/overwrite-container-cmd"],
+            "true"
+        );
+        // The operator compares case-insensitively and also reads the Pod template's annotation.
+        let in_template = json!({"metadata": {"annotations": {"ray.io/overwrite-container-cmd": "True"}},
+            "spec": {"containers": [{"name": "ray-worker", "command": ["sleep"], "args": ["1"]}]}});
+        let o = objects(worker_group(in_template));
+        assert_eq!(worker_pod(&o)["containers"][0]["command"], json!(["sleep"]));
+        let head =
+            &find(&o, "StatefulSet", "demo-head")["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(head["command"], json!(["/bin/bash", "-c", "--"]));
     }
 
     #[test]

@@ -17,7 +17,9 @@ use super::{
     LABEL_IS_RAY_NODE, LABEL_NODE_TYPE, selector_labels,
 };
 use crate::names;
-use crate::normalize::{FaultTolerance, ResolvedCluster, ResolvedGroup, TokenAuth};
+use crate::normalize::{
+    FaultTolerance, OVERWRITE_COMMAND_ANNOTATION, ResolvedCluster, ResolvedGroup, TokenAuth,
+};
 use crate::raystart::{self, NodeType};
 
 fn env(name: &str, value: impl Into<String>) -> EnvVar {
@@ -71,8 +73,9 @@ pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplat
             );
         }
     }
+    // Mirrors initTemplateAnnotations (common/pod.go, KubeRay v1.7.0).
     if r.overwrite_command {
-        ann.insert("ray.io/overwrite-container-cmd".into(), "true".into());
+        ann.insert(OVERWRITE_COMMAND_ANNOTATION.into(), "true".into());
     }
     m.annotations = (!ann.is_empty()).then_some(ann);
     t.metadata = Some(m);
@@ -93,7 +96,7 @@ pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplat
             }
             spec.init_containers.get_or_insert_with(Vec::new).push(init);
         }
-        set_command(ray, &command, r.overwrite_command);
+        set_command(ray, &command, g.overwrite_command);
         let envs = ray.env.get_or_insert_with(Vec::new);
         autoscaler_env(r, g, envs);
         fault_tolerance_env(r, g, envs);

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::autoscaling::Settings;
 use super::plans::FaultTolerance;
-use super::{ResolvedGroup, WorkerKind};
+use super::{OVERWRITE_COMMAND_ANNOTATION, ResolvedGroup, WorkerKind};
 use crate::codes::Code;
 use crate::diagnostic::{Finding, child};
 use crate::model::{HeadGroupSpec, RayClusterSpec, WorkerGroupSpec};
@@ -28,12 +28,15 @@ pub(super) struct Context<'a> {
     fault_tolerance: &'a FaultTolerance,
     autoscaling: bool,
     suspended: bool,
+    /// The RayCluster's `ray.io/overwrite-container-cmd`.
+    pub(super) overwrite_command: bool,
 }
 
 impl<'a> Context<'a> {
     pub(super) fn new(
         name: &'a str,
         spec: &RayClusterSpec,
+        annotations: &BTreeMap<String, String>,
         head_host: &str,
         fault_tolerance: &'a FaultTolerance,
     ) -> Self {
@@ -57,6 +60,7 @@ impl<'a> Context<'a> {
             fault_tolerance,
             autoscaling: spec.enable_in_tree_autoscaling.unwrap_or(false),
             suspended: spec.suspend.unwrap_or(false),
+            overwrite_command: overwrites_command(annotations),
         }
     }
 }
@@ -79,6 +83,7 @@ pub(super) fn head(
     }
     let template = default_template(spec.template, "ray-head", ctx.default_image.as_deref());
     let template = always_restart(template, "/spec/headGroupSpec", warnings);
+    let overwrite_command = ctx.overwrite_command || template_overwrites(&template);
     let (limits, requests) = ray_resources(&template);
     let redis = match ctx.fault_tolerance {
         FaultTolerance::Redis(r) if r.from_options => (r.username.is_some(), r.password.is_some()),
@@ -106,6 +111,7 @@ pub(super) fn head(
         template,
         params,
         ray_labels: spec.labels.unwrap_or_default(),
+        overwrite_command,
         pods: i32::from(!ctx.suspended),
         kind: WorkerKind::StatefulSet,
         hpa: None,
@@ -138,6 +144,7 @@ pub(super) fn worker(
         ctx.default_image.as_deref(),
     );
     let template = always_restart(template, &p, warnings);
+    let overwrite_command = ctx.overwrite_command || template_overwrites(&template);
     let (limits, requests) = ray_resources(&template);
     let params = raystart::resolve(
         g.ray_start_params.take().unwrap_or_default(),
@@ -188,6 +195,7 @@ pub(super) fn worker(
         template,
         params,
         ray_labels: g.labels.unwrap_or_default(),
+        overwrite_command,
         pods: if suspended { 0 } else { counts.pods() },
         kind,
         hpa,
@@ -245,6 +253,22 @@ impl Counts {
             );
         }
     }
+}
+
+/// `ray.io/overwrite-container-cmd: "true"`, compared case-insensitively. Mirrors
+/// `isOverwriteRayContainerCmd` (common/pod.go, KubeRay v1.7.0).
+fn overwrites_command(annotations: &BTreeMap<String, String>) -> bool {
+    annotations
+        .get(OVERWRITE_COMMAND_ANNOTATION)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The operator's `BuildPod` also reads the annotation from the Pod template.
+fn template_overwrites(t: &PodTemplateSpec) -> bool {
+    t.metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .is_some_and(overwrites_command)
 }
 
 fn shortened_warning(ptr: &str, what: &str, full: &str, short: &str) -> Finding {

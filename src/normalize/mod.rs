@@ -33,6 +33,8 @@ pub use plans::{FaultTolerance, HeadServicePlan, RedisPlan, TokenAuth};
 
 /// The RayCluster annotation that chooses the worker workload kind for every group.
 pub const WORKER_KIND_ANNOTATION: &str = "raycc.io/worker-kind";
+/// The annotation that keeps the Ray container's command verbatim.
+pub const OVERWRITE_COMMAND_ANNOTATION: &str = "ray.io/overwrite-container-cmd";
 /// Prefix of the per-group worker kind annotation: `raycc.io/worker-kind.<group>`.
 pub const WORKER_KIND_GROUP_PREFIX: &str = "raycc.io/worker-kind.";
 
@@ -102,6 +104,9 @@ pub struct ResolvedGroup {
     pub params: Params,
     /// Group `labels` (also put on the Pods).
     pub ray_labels: BTreeMap<String, String>,
+    /// Keep the Ray container's command verbatim: the RayCluster or this group's Pod template
+    /// has `ray.io/overwrite-container-cmd: "true"` (any case).
+    pub overwrite_command: bool,
     /// Pods to run when not HPA-managed.
     pub pods: i32,
     /// Worker workload kind (the head is always a StatefulSet).
@@ -125,7 +130,8 @@ pub struct ResolvedCluster {
     pub head_host: String,
     /// Head GCS port.
     pub head_port: String,
-    /// Keep user commands verbatim (`ray.io/overwrite-container-cmd: "true"`).
+    /// The RayCluster asks to keep user commands verbatim
+    /// (`ray.io/overwrite-container-cmd: "true"`, any case); the Pods carry the annotation too.
     pub overwrite_command: bool,
     /// The head's `RAY_enable_autoscaler_v2` value, when the cluster names an autoscaler
     /// version.
@@ -162,7 +168,7 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
     let fault_tolerance = plans::fault_tolerance(&name, &spec, &annotations);
     let auth = plans::token_auth(&name, &spec);
     let autoscaling = autoscaling::Settings::new(&spec, &annotations, &mut warnings);
-    let ctx = groups::Context::new(&name, &spec, &head_host, &fault_tolerance);
+    let ctx = groups::Context::new(&name, &spec, &annotations, &head_host, &fault_tolerance);
     let head = groups::head(
         &ctx,
         spec.head_group_spec.take().unwrap_or_default(),
@@ -194,9 +200,7 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
             .and_then(crate::validate::parse_version)
             .is_some_and(|v| v >= (2, 53, 0)),
         head_port: ctx.head_port,
-        overwrite_command: annotations
-            .get("ray.io/overwrite-container-cmd")
-            .is_some_and(|v| v == "true"),
+        overwrite_command: ctx.overwrite_command,
         autoscaler_v2: spec
             .autoscaler_options
             .as_ref()

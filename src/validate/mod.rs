@@ -18,6 +18,7 @@ use crate::suggest::suggest;
 
 mod kuberay;
 mod raycc;
+mod references;
 
 /// What a document turned out to be.
 #[derive(Debug)]
@@ -219,6 +220,7 @@ pub fn rules(c: &RayCluster) -> Vec<Finding> {
     kuberay::auth(c, &mut f);
     kuberay::gcs_fault_tolerance(c, &ctx, &mut f);
     raycc::operator_features(c, &mut f);
+    references::names(c, &mut f);
     f
 }
 
