@@ -23,8 +23,12 @@ What the provider does, and why:
   (named by Ray, failed, or gone) cannot serve multi-host work any more and is removed whole, as
   KubeRay does. Pods that ended (phase Failed or Succeeded) are deleted and not reported, so Ray
   replaces them.
-- Worker Pods carry an ownerReference to the head StatefulSet (controller false), so deleting the
-  cluster's head workload garbage-collects them, while a restarted head Pod does not.
+- Each worker Pod carries an ownerReference to the PodTemplate it was made from (`v1
+  PodTemplate`, its name and uid; controller false). raycc leaves a group's PodTemplate out of its
+  output when the cluster is suspended or the group is removed, Argo CD and Flux prune it, and the
+  garbage collector then deletes exactly that group's Pods; a restarted or replaced head changes
+  nothing. A PodTemplate that cannot be read means no Pod of its group that round. (A PodTemplate
+  deleted and created again, rather than updated, has a new uid, so its old Pods are collected.)
 - No local state: every round starts from the API server. When a call fails the provider logs it
   and the next round retries; a listing that fails aborts the round (Ray then changes nothing),
   and a group whose deletions failed gets no new Pods that round, so it never ends above max.
@@ -79,7 +83,6 @@ logger = logging.getLogger(__name__)
 RBAC_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "delete", "list"]},
     {"apiGroups": [""], "resources": ["podtemplates"], "verbs": ["get"]},
-    {"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["get"]},
 ]
 
 LABEL_CLUSTER = "ray.io/cluster"
@@ -243,9 +246,6 @@ class KubernetesClient:
     def get_pod_template(self, namespace: str, name: str) -> Dict[str, Any]:
         return self.request("GET", f"/api/v1/namespaces/{namespace}/podtemplates/{name}")
 
-    def get_stateful_set(self, namespace: str, name: str) -> Dict[str, Any]:
-        return self.request("GET", f"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}")
-
 
 def service_account_namespace() -> str:
     path = os.environ.get("RAYCC_K8S_NAMESPACE_FILE", f"{SERVICE_ACCOUNT_DIR}/namespace")
@@ -397,14 +397,10 @@ class RayccNodeProvider(BatchingNodeProvider):
         for key, value in REQUIRED_PROVIDER_FLAGS.items():
             if provider_config.get(key) is not value:
                 raise ValueError(f"the provider config must set {key}: {json.dumps(value)}")
-        head = provider_config.get("head_statefulset")
-        if not isinstance(head, str) or not head:
-            raise ValueError("the provider config must name the head_statefulset")
         groups = provider_config.get("worker_groups")
         if not isinstance(groups, dict):
             raise ValueError("the provider config must map worker_groups to their PodTemplates")
         self.cluster_name = cluster_name
-        self.head_statefulset = head
         self.groups = {name: WorkerGroup(name, spec) for name, spec in sorted(groups.items())}
         self.namespace = provider_config.get("namespace") or service_account_namespace()
         self.client = KubernetesClient()
@@ -484,7 +480,6 @@ class RayccNodeProvider(BatchingNodeProvider):
         self.submit_scale_request(self.scale_request)
 
     def submit_scale_request(self, scale_request: ScaleRequest) -> None:
-        owner: Optional[Dict[str, Any]] = None
         for name, group in self.groups.items():
             replicas = self._replicas.get(name, [])
             current = sum(len(r.pods) for r in replicas if r.broken_because is None)
@@ -499,11 +494,7 @@ class RayccNodeProvider(BatchingNodeProvider):
                 continue
             if plan.create == 0:
                 continue
-            if owner is None:
-                owner = self._head_owner_reference()
-                if owner is None:
-                    continue
-            self._create_replicas(group, plan.create, plan.kept, owner)
+            self._create_replicas(group, plan.create, plan.kept)
 
     # Kubernetes side.
 
@@ -523,32 +514,26 @@ class RayccNodeProvider(BatchingNodeProvider):
                 ok = False
         return ok
 
-    def _head_owner_reference(self) -> Optional[Dict[str, Any]]:
-        try:
-            sts = self.client.get_stateful_set(self.namespace, self.head_statefulset)
-        except KubernetesError as e:
-            logger.error(
-                "Could not read the head StatefulSet %s, so no worker Pod is created: %s",
-                self.head_statefulset,
-                e,
-            )
-            return None
-        return {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "name": self.head_statefulset,
-            "uid": sts["metadata"]["uid"],
-            "controller": False,
-        }
-
-    def _create_replicas(
-        self, group: WorkerGroup, count: int, kept: List[Replica], owner: Dict[str, Any]
-    ) -> None:
+    def _create_replicas(self, group: WorkerGroup, count: int, kept: List[Replica]) -> None:
+        # Read when Pods are made, so a changed template applies to the next Pods, and so the
+        # owner's uid is the PodTemplate's that exists now.
         try:
             template = self.client.get_pod_template(self.namespace, group.pod_template)
         except KubernetesError as e:
             logger.error(
-                "Worker group %s: could not read PodTemplate %s: %s", group.name, group.pod_template, e
+                "Worker group %s: could not read PodTemplate %s, so no Pod is created: %s",
+                group.name,
+                group.pod_template,
+                e,
+            )
+            return
+        owner = pod_template_owner_reference(template)
+        if owner is None:
+            logger.error(
+                "Worker group %s: PodTemplate %s has no name or uid to own Pods, so no Pod is "
+                "created.",
+                group.name,
+                group.pod_template,
             )
             return
         used_indices = {r.index for r in kept if r.index is not None}
@@ -607,6 +592,21 @@ class RayccNodeProvider(BatchingNodeProvider):
             "metadata": metadata,
             "spec": template.get("spec") or {},
         }
+
+
+def pod_template_owner_reference(template: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The ownerReference that makes a Pod garbage when this PodTemplate is gone; None without
+    a name or uid. Not the controller: no controller manages these Pods, the provider does."""
+    meta = template.get("metadata") or {}
+    if not meta.get("name") or not meta.get("uid"):
+        return None
+    return {
+        "apiVersion": "v1",
+        "kind": "PodTemplate",
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": False,
+    }
 
 
 def _replica_name(group: str, taken: Set[str]) -> str:

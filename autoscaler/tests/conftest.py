@@ -57,7 +57,6 @@ def provider_config(groups: dict, **extra) -> dict:
         "type": "external",
         "module": "raycc_autoscaler.RayccNodeProvider",
         "namespace": NAMESPACE,
-        "head_statefulset": HEAD_STS,
         "disable_node_updaters": True,
         "disable_launch_config_check": True,
         "foreground_node_launch": True,
@@ -118,10 +117,6 @@ class Cluster:
 
     def add_template(self, group_name: str) -> dict:
         return self.fake.put("podtemplates", NAMESPACE, worker_template(group_name))
-
-    @property
-    def head_uid(self) -> str:
-        return self.fake.get("statefulsets", NAMESPACE, HEAD_STS)["metadata"]["uid"]
 
     def workers(self, group_name=None, deleting=False):
         return [

@@ -9,9 +9,13 @@ It follows the Kubernetes API's documented behaviour for them:
   creationTimestamp and keeps ownerReferences as sent; the answer is 201 with the object;
 - delete a Pod: 404 NotFound when absent, 409 Conflict when `preconditions.uid` differs; with a
   kubelet (the default) the Pod stays, with `deletionTimestamp` set, until `finish_deletions()`;
-- get a PodTemplate or a StatefulSet (apps/v1): 404 NotFound when absent;
-- a bearer token is required when one is set (401 Unauthorized), and every call is authorized
-  against the RBAC rules given (403 Forbidden for any (verb, resource) they do not grant).
+- get a PodTemplate: 404 NotFound when absent;
+- a bearer token is required when one is set (401 Unauthorized), and every call, in any API
+  group, is authorized against the RBAC rules given (403 Forbidden for any (verb, resource)
+  they do not grant);
+- the garbage collector, when `collect_garbage()` runs: an object with ownerReferences of which
+  none names an object that exists (same namespace, kind and name, and that uid) is deleted as
+  if through the API (background propagation); an object without ownerReferences stays.
 Errors carry a `Status` object. Failures can be injected per (verb, resource), and every request
 is recorded.
 """
@@ -182,6 +186,30 @@ class FakeKube:
                 if obj["metadata"].get("deletionTimestamp"):
                     del self.objects[key]
 
+    def collect_garbage(self) -> List[str]:
+        """What the garbage collector does; returns the names of the objects it deleted."""
+        with self.lock:
+            present = {
+                (ns, o.get("kind"), o["metadata"]["name"], o["metadata"]["uid"])
+                for (_, ns, _), o in self.objects.items()
+            }
+            collected = []
+            for key, obj in sorted(self.objects.items()):
+                meta = obj["metadata"]
+                owners = meta.get("ownerReferences") or []
+                if not owners or meta.get("deletionTimestamp"):
+                    continue
+                if any((key[1], o["kind"], o["name"], o["uid"]) in present for o in owners):
+                    continue
+                collected.append(meta["name"])
+                if key[0] == "pods" and self.kubelet:
+                    meta["deletionTimestamp"] = "2026-01-01T00:00:30Z"
+                    meta["deletionGracePeriodSeconds"] = 30
+                    meta["resourceVersion"] = self._next_rv()
+                else:
+                    del self.objects[key]
+            return collected
+
     def fail(self, verb: str, resource: str, code: int = 503, times: int = 1, after: int = 0) -> None:
         """After `after` more calls of (verb, resource), the next `times` answer `code`;
         code 0 drops the connection instead."""
@@ -217,12 +245,12 @@ class FakeKube:
                 body = json.loads(raw)
             except ValueError:
                 return 400, status(400, "BadRequest", "the body is not JSON")
-        # A real API server splits the longer apps/v1 path the same way.
+        # /api/v1/... is the core group, /apis/<group>/<version>/... any other.
         parts = parsed.path.strip("/").split("/")
         if parts[:2] == ["api", "v1"]:
             group, base = "", 2
-        elif parts[:3] == ["apis", "apps", "v1"]:
-            group, base = "apps", 3
+        elif parts[0] == "apis" and len(parts) >= 3:
+            group, base = parts[1], 3
         else:
             return 404, status(404, "NotFound", f"the server could not find {parsed.path}")
         if len(parts) < base + 3 or parts[base] != "namespaces":

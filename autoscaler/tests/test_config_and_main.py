@@ -43,7 +43,6 @@ def test_the_provider_is_built_from_the_example_config(cluster):
     provider = raycc_autoscaler.RayccNodeProvider(config["provider"], config["cluster_name"])
 
     assert provider.namespace == "ml"
-    assert provider.head_statefulset == "basic-ray-cluster-head"
     assert {n: (g.pod_template, g.num_of_hosts, g.min_replicas, g.max_replicas)
             for n, g in provider.groups.items()} == {
         "small-worker": ("basic-ray-cluster-small-worker-worker", 1, 1, 3),

@@ -109,20 +109,25 @@ def test_scale_up_creates_pods_from_the_groups_pod_template(cluster, make_provid
         assert body["metadata"]["annotations"] == {"example.com/team": "ml"}
         assert body["metadata"]["ownerReferences"] == [
             {
-                "apiVersion": "apps/v1",
-                "kind": "StatefulSet",
-                "name": HEAD_STS,
-                "uid": cluster.head_uid,
+                "apiVersion": "v1",
+                "kind": "PodTemplate",
+                "name": "demo-cpu-worker",
+                "uid": template["metadata"]["uid"],
                 "controller": False,
             }
         ]
         assert body["spec"] == template["template"]["spec"]
     assert len(cluster.worker_names("cpu")) == 2
     assert all(n.startswith("demo-cpu-worker-") for n in cluster.worker_names("cpu"))
-    # The API server keeps the owner: deleting the head StatefulSet collects these Pods.
+    # The API server keeps the owner: pruning the group's PodTemplate collects these Pods.
     for pod in cluster.workers("cpu"):
         [owner] = pod["metadata"]["ownerReferences"]
-        assert (owner["kind"], owner["uid"], owner["controller"]) == ("StatefulSet", cluster.head_uid, False)
+        assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
+            "PodTemplate",
+            "demo-cpu-worker",
+            template["metadata"]["uid"],
+            False,
+        )
         assert "blockOwnerDeletion" not in owner
     # The new Pods are Ray's nodes in the next round.
     nodes = autoscaler_round(provider)
@@ -437,15 +442,72 @@ def test_a_replica_that_lost_hosts_is_replaced_whole(cluster, make_provider):
     assert len(cluster.workers("tpu")) == 3
 
 
-def test_no_pod_is_created_without_the_head_statefulset_as_owner(cluster, make_provider):
+def test_a_pod_template_that_cannot_be_read_means_no_pod_that_round(cluster, make_provider):
     provider = make_provider(group("cpu", 1, 3))
-    cluster.fake.fail("get", "statefulsets", 503)
+    cluster.fake.fail("get", "podtemplates", 503)
 
     autoscaler_round(provider)
-    assert cluster.workers("cpu") == []
+    assert [c.get("injected") for c in cluster.fake.calls("get", "podtemplates")] == [503]
+    assert cluster.fake.calls("create", "pods") == []
 
     autoscaler_round(provider)
     assert len(cluster.workers("cpu")) == 1
+
+
+def test_a_pod_template_unreadable_in_one_group_does_not_stop_another(cluster, make_provider):
+    provider = make_provider({**group("cpu", 1, 3), **group("gpu", 1, 3)})
+    cluster.fake.fail("get", "podtemplates", 403)
+
+    autoscaler_round(provider)
+
+    assert [c["name"] for c in cluster.fake.calls("get", "podtemplates")] == [
+        "demo-cpu-worker",
+        "demo-gpu-worker",
+    ]
+    assert cluster.workers("cpu") == []
+    assert len(cluster.workers("gpu")) == 1
+
+
+def test_a_pod_template_without_a_uid_owns_no_pod(cluster, make_provider):
+    provider = make_provider(group("cpu", 1, 3))
+    del cluster.fake.get("podtemplates", NAMESPACE, "demo-cpu-worker")["metadata"]["uid"]
+
+    autoscaler_round(provider)
+
+    assert len(cluster.fake.calls("get", "podtemplates")) == 1
+    assert cluster.fake.calls("create", "pods") == []
+
+
+def test_pruning_a_groups_pod_template_collects_exactly_that_groups_pods(cluster, make_provider):
+    provider = make_provider({**group("cpu", 1, 3), **group("gpu", 1, 3)})
+    autoscaler_round(provider, launch={"cpu": 2})
+    cluster.run_pods()
+    cpu, gpu = cluster.worker_names("cpu"), cluster.worker_names("gpu")
+    assert len(cpu) == 2 and len(gpu) == 1
+
+    # A restarted head, even a head StatefulSet deleted and created again, collects nothing.
+    cluster.fake.objects.pop(("pods", NAMESPACE, f"{HEAD_STS}-0"))
+    head = cluster.fake.objects.pop(("statefulsets", NAMESPACE, HEAD_STS))
+    del head["metadata"]["uid"]
+    cluster.fake.put("statefulsets", NAMESPACE, head)
+    assert cluster.fake.collect_garbage() == []
+
+    # The group is removed from the output (or the cluster suspended): Argo CD prunes its
+    # PodTemplate, the garbage collector deletes its Pods, and the provider makes no new ones.
+    cluster.fake.objects.pop(("podtemplates", NAMESPACE, "demo-cpu-worker"))
+    assert sorted(cluster.fake.collect_garbage()) == cpu
+    assert cluster.worker_names("cpu") == [] and cluster.worker_names("gpu") == gpu
+    cluster.fake.finish_deletions()
+    autoscaler_round(provider)
+    assert cluster.workers("cpu") == []
+    assert cluster.fake.calls("get", "podtemplates")[-1]["name"] == "demo-cpu-worker"
+
+    # Back in the output: a new PodTemplate, a new uid, Pods owned by it.
+    template = cluster.add_template("cpu")
+    autoscaler_round(provider)
+    [pod] = cluster.workers("cpu")
+    assert [o["uid"] for o in pod["metadata"]["ownerReferences"]] == [template["metadata"]["uid"]]
+    assert cluster.fake.collect_garbage() == []
 
 
 def test_a_missing_pod_template_creates_nothing(cluster, make_provider):
@@ -487,7 +549,6 @@ def test_the_namespace_defaults_to_the_service_accounts(cluster, make_provider):
         ({"disable_node_updaters": False}, "disable_node_updaters"),
         ({"foreground_node_launch": None}, "foreground_node_launch"),
         ({"worker_liveness_check": True}, "worker_liveness_check"),
-        ({"head_statefulset": ""}, "head_statefulset"),
         ({"worker_groups": [1]}, "worker_groups"),
     ],
 )
@@ -538,7 +599,7 @@ def test_rbac_rules_cover_every_call_and_nothing_more(cluster, make_provider):
     assert used == granted
 
 
-@pytest.mark.parametrize("missing", range(5))
+@pytest.mark.parametrize("missing", range(4))
 def test_the_fake_api_server_refuses_calls_the_rules_do_not_grant(cluster, make_provider, missing):
     granted = [
         (g, r, v)
@@ -547,7 +608,7 @@ def test_the_fake_api_server_refuses_calls_the_rules_do_not_grant(cluster, make_
         for r in rule["resources"]
         for v in rule["verbs"]
     ]
-    assert len(granted) == 5
+    assert len(granted) == 4
     dropped = granted[missing]
     cluster.fake.rbac_rules = [
         {"apiGroups": [g], "resources": [r], "verbs": [v]} for (g, r, v) in granted if (g, r, v) != dropped
@@ -590,6 +651,17 @@ def test_the_fake_api_server_names_generated_pods_and_refuses_conflicts(fake):
     with pytest.raises(raycc_autoscaler.KubernetesError) as e:
         client.get_pod_template(NAMESPACE, "nothing-here")
     assert e.value.status == 404
+
+
+def test_the_fake_api_server_refuses_apps_calls_the_rules_do_not_grant(cluster):
+    client = raycc_autoscaler.KubernetesClient()
+
+    with pytest.raises(raycc_autoscaler.KubernetesError) as e:
+        client.request("GET", f"/apis/apps/v1/namespaces/{NAMESPACE}/statefulsets/{HEAD_STS}")
+
+    assert e.value.status == 403
+    [call] = cluster.fake.requests
+    assert (call["group"], call["resource"], call["verb"]) == ("apps", "statefulsets", "get")
 
 
 def test_the_fake_api_server_selects_by_labels(fake):
