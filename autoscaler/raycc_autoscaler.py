@@ -35,6 +35,13 @@ What the provider does, and why:
 - The Kubernetes client uses the standard library only and the Pod's service account; the token
   is read again for every request because projected tokens rotate. `RBAC_RULES` is every
   (API group, resource, verb) it uses.
+- New provider code restarts the sidecar alone. The autoscaling config is read again every round,
+  but this module is loaded once. raycc mounts the ConfigMap as a volume without subPath, so the
+  kubelet updates the file in place (it writes a new folder and swaps the `..data` symlink to it).
+  A daemon thread hashes the file's bytes every `CODE_CHECK_INTERVAL_S` seconds and, when they
+  differ from what was loaded, logs it and ends the process with `EXIT_CODE_CHANGED` (3). The
+  kubelet restarts the sidecar container with the new code; the head's Ray container keeps
+  running, and the new provider takes the state from the API server.
 
 Ray versions: 2.6.0 to 2.60.0. The interfaces used here (`BatchingNodeProvider`, `NodeData`,
 `ScaleRequest`, the `external` provider type, `Monitor(address, autoscaling_config, log_dir,
@@ -50,6 +57,7 @@ groups.
 """
 
 import argparse
+import hashlib
 import json
 import logging
 import math
@@ -58,11 +66,12 @@ import random
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ray.autoscaler.batching_node_provider import (
     BatchingNodeProvider,
@@ -103,6 +112,11 @@ REQUIRED_PROVIDER_FLAGS = {
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 DEFAULT_CONFIG_PATH = "/etc/raycc/autoscaler/autoscaling-config.yaml"
 MIN_RAY_VERSION = (2, 6, 0)
+
+# The sidecar's exit status when its own code changed on disk (0 is a clean end, 1 a crash, 2 a
+# config or Ray version it refuses). The kubelet restarts the container in every case.
+EXIT_CODE_CHANGED = 3
+CODE_CHECK_INTERVAL_S = 5.0
 
 # Replica key of a multi-host Pod without a replica name (no label value has a space).
 UNLABELLED = "(unlabelled) "
@@ -715,6 +729,99 @@ def wait_for_gcs(address: str, sleep_s: float = 5.0, command: Optional[List[str]
         time.sleep(sleep_s)
 
 
+# New provider code: restart the sidecar.
+
+
+def file_sha256(path: str) -> Optional[str]:
+    """The SHA-256 of the file's bytes, through symlinks; None when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+# This module as Python loaded it. The path is the one Python found (in a ConfigMap volume, a
+# symlink to `..data/raycc_autoscaler.py`), not the folder it resolves to now: the kubelet
+# deletes that folder when it swaps `..data` to the new one.
+MODULE_PATH = os.path.abspath(__file__)
+LOADED_SHA256 = file_sha256(MODULE_PATH)
+
+
+class CodeWatcher:
+    """A daemon thread that calls `on_change` once the file at `path` no longer holds the bytes
+    whose hash is `loaded_sha256`, checking every `interval_s` seconds.
+
+    It compares content, not mtime: a ConfigMap update swaps a symlink to a new folder, and an
+    update that changed only another key swaps it too, with this file's bytes unchanged. A file
+    that cannot be read counts as unchanged (logged once): the sidecar would not start again
+    without it.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        loaded_sha256: str,
+        interval_s: float = CODE_CHECK_INTERVAL_S,
+        on_change: Optional[Callable[[], None]] = None,
+    ):
+        self.path = path
+        self.loaded_sha256 = loaded_sha256
+        self.interval_s = interval_s
+        self.on_change = on_change or exit_for_new_code
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="raycc-code-watcher", daemon=True)
+
+    def changed(self) -> bool:
+        current = file_sha256(self.path)
+        if current is None:
+            _warn_once(
+                f"unreadable:{self.path}",
+                f"Cannot read {self.path}; running on with the code loaded.",
+            )
+            return False
+        return current != self.loaded_sha256
+
+    def start(self) -> "CodeWatcher":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            if self.changed():
+                logger.info(
+                    "%s changed; ending with status %d so that the new code runs.",
+                    self.path,
+                    EXIT_CODE_CHANGED,
+                )
+                self.on_change()
+                return
+
+
+def exit_for_new_code() -> None:
+    """Ends the process with EXIT_CODE_CHANGED, from any thread, once the logs are flushed.
+
+    `os._exit`, because `sys.exit` in a thread ends only that thread, and a signal would make
+    Ray's Monitor report to every driver that the autoscaler failed.
+    """
+    for handler in logging.root.handlers:
+        handler.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_CODE_CHANGED)
+
+
+def start_code_watcher() -> Optional[CodeWatcher]:
+    """Watches this module's file, as loaded, for the rest of the process."""
+    if LOADED_SHA256 is None:
+        logger.warning("Cannot read %s; not watching it for new code.", MODULE_PATH)
+        return None
+    return CodeWatcher(MODULE_PATH, LOADED_SHA256, CODE_CHECK_INTERVAL_S).start()
+
+
 def _log_formatter() -> logging.Formatter:
     from ray._private import ray_constants
 
@@ -786,6 +893,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
 
     setup_logging()
+    # From now on, also while the GCS is awaited.
+    start_code_watcher()
     wait_for_gcs(args.gcs_address)
     # The head's Ray container makes its log folder once the GCS runs.
     log_to_folder(args.log_dir)

@@ -67,6 +67,7 @@ def test_main_refuses_a_config_for_another_provider(tmp_path, capsys):
 
 def test_main_waits_for_the_gcs_then_runs_the_v1_monitor(tmp_path, monkeypatch):
     events = []
+    monkeypatch.setattr(raycc_autoscaler, "start_code_watcher", lambda: events.append(("watch",)))
     monkeypatch.setattr(raycc_autoscaler, "wait_for_gcs", lambda address: events.append(("wait", address)))
 
     class Monitor:
@@ -87,9 +88,10 @@ def test_main_waits_for_the_gcs_then_runs_the_v1_monitor(tmp_path, monkeypatch):
     )
 
     assert code == 0
-    assert [e[0] for e in events] == ["wait", "monitor", "run"]
-    assert events[0] == ("wait", "10.0.0.5:6380")
-    kwargs = events[1][1]
+    # The code is watched from before the wait for the GCS on.
+    assert [e[0] for e in events] == ["watch", "wait", "monitor", "run"]
+    assert events[1] == ("wait", "10.0.0.5:6380")
+    kwargs = events[2][1]
     assert kwargs["address"] == "10.0.0.5:6380"
     assert kwargs["monitor_ip"] == "10.0.0.5"
     assert kwargs["log_dir"] == str(logs)
