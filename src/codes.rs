@@ -362,6 +362,27 @@ codes! {
         why: "The JSON Schema checks only that these are strings; `kubectl apply` would refuse the generated object, after review, and Argo CD or Flux would report a failed sync.",
         example: "metadata:\n  namespace: <your-namespace>",
         fix: "Replace the placeholder or fix the name as the message says.";
+    /// Ray too old for raycc's autoscaler.
+    AutoscalerRayVersion = "RC314", "autoscaler-ray-version", Error,
+        summary: "the Ray version is too old for raycc's autoscaler",
+        what: "With enableInTreeAutoscaling, the head's sidecar runs Ray's own v1 autoscaler with raycc's node provider, from the Ray image. The provider uses autoscaler interfaces that exist from Ray 2.6.0 on.",
+        why: "With an older Ray the sidecar would fail at start, and no worker would ever be created.",
+        example: "spec:\n  rayVersion: \"2.5.1\"\n  enableInTreeAutoscaling: true",
+        fix: "Use Ray 2.6.0 or newer, or scale with HorizontalPodAutoscalers (annotation `raycc.io/autoscaler: hpa`).";
+    /// Something asks for autoscaler v2.
+    AutoscalerV1Only = "RC315", "autoscaler-v1-only", Warning,
+        summary: "an autoscaler v2 setting is ignored: raycc runs Ray's v1 autoscaler",
+        what: "`autoscalerOptions.version: v2`, a head `RAY_enable_autoscaler_v2` variable, and the v2-only group fields `idleTimeoutSeconds` and `priority`. Ray's autoscaler v2 cannot load an external node provider, so raycc runs v1 and sets `RAY_enable_autoscaler_v2` to false on the head.",
+        why: "v1 applies one idle timeout, `autoscalerOptions.idleTimeoutSeconds`, to every group, and knows no group priorities: a group's own setting has no effect.",
+        example: "workerGroupSpecs:\n- groupName: gpu\n  idleTimeoutSeconds: 300",
+        fix: "Remove the v2 settings and set `autoscalerOptions.idleTimeoutSeconds` for the cluster.";
+    /// An autoscaled group's resources are unknown.
+    AutoscalerUnknownResources = "RC316", "autoscaler-unknown-resources", Warning,
+        summary: "the autoscaler cannot know a group's CPU count",
+        what: "The autoscaler decides which group can serve pending work from each group's Ray resources, which raycc takes from `num-cpus` or the Ray container's CPU limit or request.",
+        why: "Without them Ray counts the CPUs of the machine once a node runs; a group with minReplicas 0 has no node to learn from, so no work that needs CPUs scales it up.",
+        example: "workerGroupSpecs:\n- groupName: cpu\n  minReplicas: 0\n  template:\n    spec:\n      containers:\n      - name: ray-worker",
+        fix: "Set `resources.limits.cpu` on the Ray container, or `num-cpus` in rayStartParams.";
 }
 
 impl Code {

@@ -214,11 +214,14 @@ fn argo_cd_generate_reads_parameters_from_param_variables() {
 
 #[test]
 fn argo_cd_generate_fails_on_warnings_when_asked() {
-    let autoscaled = CLUSTER.replace("spec:\n", "spec:\n  enableInTreeAutoscaling: true\n");
+    // Autoscaled from zero, without a CPU count: warning RC316.
+    let autoscaled = CLUSTER
+        .replace("spec:\n", "spec:\n  enableInTreeAutoscaling: true\n")
+        .replace("minReplicas: 1", "minReplicas: 0");
     let app = argo_app(&[("ray.yaml", &autoscaled)]);
     let ok = argo_generate(&app, &[]);
     assert!(ok.status.success());
-    assert!(String::from_utf8_lossy(&ok.stderr).contains("warning[RC306]"));
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("warning[RC316]"));
     let denied = argo_generate(&app, &[("PARAM_DENY_WARNINGS", "true")]);
     assert_eq!(denied.status.code(), Some(1));
     assert!(denied.stdout.is_empty());

@@ -22,6 +22,7 @@
 //! - `service`: the head Service and the workers' governing Services;
 //! - `workload`: StatefulSets, Deployments and HorizontalPodAutoscalers.
 
+mod autoscaler;
 mod pod;
 mod service;
 mod workload;
@@ -30,22 +31,35 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{ConfigMap, PodTemplate, Service, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
-use crate::normalize::{ResolvedCluster, ResolvedGroup, WorkerKind};
+pub use autoscaler::PROVIDER_SOURCE;
+
+use crate::normalize::{ResolvedCluster, ResolvedGroup, Workload};
 use crate::raystart::NodeType;
 
 /// One generated object.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Object {
+    /// The autoscaler's ServiceAccount.
+    ServiceAccount(Box<ServiceAccount>),
+    /// The autoscaler's Role.
+    Role(Box<Role>),
+    /// The autoscaler's RoleBinding.
+    RoleBinding(Box<RoleBinding>),
+    /// The autoscaler's provider and config.
+    ConfigMap(Box<ConfigMap>),
     /// A Service.
     Service(Box<Service>),
     /// A StatefulSet.
     StatefulSet(Box<StatefulSet>),
     /// A Deployment.
     Deployment(Box<Deployment>),
+    /// The Pods of a group that Ray's autoscaler scales.
+    PodTemplate(Box<PodTemplate>),
     /// An autoscaling/v2 HorizontalPodAutoscaler.
     Hpa(Box<HorizontalPodAutoscaler>),
 }
@@ -55,6 +69,11 @@ impl Object {
     #[must_use]
     pub fn to_value(&self) -> Value {
         let v = match self {
+            Object::ServiceAccount(o) => serde_json::to_value(o),
+            Object::Role(o) => serde_json::to_value(o),
+            Object::RoleBinding(o) => serde_json::to_value(o),
+            Object::ConfigMap(o) => serde_json::to_value(o),
+            Object::PodTemplate(o) => serde_json::to_value(o),
             Object::Service(o) => serde_json::to_value(o),
             Object::StatefulSet(o) => serde_json::to_value(o),
             Object::Deployment(o) => serde_json::to_value(o),
@@ -65,7 +84,8 @@ impl Object {
     }
 }
 
-/// The objects of one cluster, in output order: Services, workloads, HPAs; head first.
+/// The objects of one cluster, in output order: the autoscaler's ServiceAccount, Role,
+/// RoleBinding and ConfigMap, then Services, workloads, PodTemplates and HPAs; head first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Manifest {
     /// The objects.
@@ -84,31 +104,59 @@ const CREATED_BY: &str = "raycc";
 /// Builds every object of a resolved cluster.
 #[must_use]
 pub fn build(r: &ResolvedCluster) -> Manifest {
+    let mut objects = Vec::new();
+    if let Some(plan) = &r.autoscaler {
+        if let Some(sa) = autoscaler::service_account(r, plan) {
+            objects.push(Object::ServiceAccount(Box::new(sa)));
+        }
+        objects.push(Object::Role(Box::new(autoscaler::role(r, plan))));
+        objects.push(Object::RoleBinding(Box::new(autoscaler::role_binding(
+            r, plan,
+        ))));
+        objects.push(Object::ConfigMap(Box::new(autoscaler::config_map(r, plan))));
+    }
     let head_pod = pod::pod_template(r, &r.head);
-    let mut services = vec![Object::Service(Box::new(service::head(r, &head_pod)))];
+    objects.push(Object::Service(Box::new(service::head(r, &head_pod))));
     let mut workloads = vec![Object::StatefulSet(Box::new(workload::statefulset(
         r,
         &r.head,
         head_pod,
         &r.head_service.name,
     )))];
+    let mut templates = Vec::new();
     let mut hpas = Vec::new();
     for g in &r.workers {
-        services.push(Object::Service(Box::new(service::worker(r, g))));
         let pod = pod::pod_template(r, g);
-        workloads.push(match g.kind {
-            WorkerKind::StatefulSet => {
-                Object::StatefulSet(Box::new(workload::statefulset(r, g, pod, &g.object_name)))
+        match g.workload {
+            Workload::StatefulSet => {
+                objects.push(Object::Service(Box::new(service::worker(r, g))));
+                workloads.push(Object::StatefulSet(Box::new(workload::statefulset(
+                    r,
+                    g,
+                    pod,
+                    &g.object_name,
+                ))));
             }
-            WorkerKind::Deployment => Object::Deployment(Box::new(workload::deployment(r, g, pod))),
-        });
+            Workload::Deployment => {
+                objects.push(Object::Service(Box::new(service::worker(r, g))));
+                workloads.push(Object::Deployment(Box::new(workload::deployment(
+                    r, g, pod,
+                ))));
+            }
+            // A suspended cluster has no templates: the garbage collector removes their Pods.
+            Workload::PodTemplate if r.suspended => {}
+            Workload::PodTemplate => templates.push(Object::PodTemplate(Box::new(
+                autoscaler::pod_template(r, g, pod),
+            ))),
+        }
         if let Some(plan) = &g.hpa {
             hpas.push(Object::Hpa(Box::new(workload::hpa(r, g, plan))));
         }
     }
-    services.extend(workloads);
-    services.extend(hpas);
-    Manifest { objects: services }
+    objects.extend(workloads);
+    objects.extend(templates);
+    objects.extend(hpas);
+    Manifest { objects }
 }
 
 fn meta(r: &ResolvedCluster, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
@@ -190,10 +238,80 @@ mod tests {
     }
 
     #[test]
+    fn runs_ray_s_autoscaler_in_a_head_sidecar_over_pod_templates() {
+        let spec = json!({"rayVersion": "2.52.0", "enableInTreeAutoscaling": true,
+            "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 0, "maxReplicas": 3,
+                "rayStartParams": {"num-cpus": "1"}}]});
+        let o = objects(spec.clone());
+        let kinds: Vec<_> = o
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {}",
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "ServiceAccount demo",
+                "Role demo",
+                "RoleBinding demo",
+                "ConfigMap demo-autoscaler",
+                "Service demo-head-svc",
+                "StatefulSet demo-head",
+                "PodTemplate demo-cpu-worker",
+            ]
+        );
+        let cm = find(&o, "ConfigMap", "demo-autoscaler");
+        assert_eq!(cm["data"]["raycc_autoscaler.py"], PROVIDER_SOURCE);
+        let head = &find(&o, "StatefulSet", "demo-head")["spec"]["template"]["spec"];
+        assert_eq!(head["serviceAccountName"], "demo");
+        assert_eq!(head["automountServiceAccountToken"], false);
+        let sidecar = &head["containers"][1];
+        assert_eq!(sidecar["name"], "autoscaler");
+        assert_eq!(sidecar["image"], "rayproject/ray:2.52.0");
+        let mounts: Vec<_> = sidecar["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["mountPath"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            mounts,
+            [
+                "/tmp/ray",
+                "/etc/raycc/autoscaler",
+                "/var/run/secrets/kubernetes.io/serviceaccount"
+            ]
+        );
+        assert!(
+            head["containers"][0]["args"][0]
+                .as_str()
+                .unwrap()
+                .contains(" --no-monitor ")
+        );
+        let role = find(&o, "Role", "demo");
+        assert_eq!(
+            role["rules"][1]["resourceNames"],
+            json!(["demo-cpu-worker"])
+        );
+        // Suspended: no templates, so the garbage collector removes the workers.
+        let mut suspended = spec;
+        suspended["suspend"] = true.into();
+        let o = objects(suspended);
+        assert!(o.iter().all(|o| o["kind"] != "PodTemplate"));
+        assert_eq!(find(&o, "StatefulSet", "demo-head")["spec"]["replicas"], 0);
+    }
+
+    #[test]
     fn orders_services_then_workloads_then_autoscalers_head_first() {
-        let o = objects(
+        let o = objects_of(
+            json!({"name": "demo", "annotations": {"raycc.io/autoscaler": "hpa"}}),
             json!({"rayVersion": "2.52.0", "enableInTreeAutoscaling": true,
-            "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 1, "maxReplicas": 3}]}),
+                "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 1, "maxReplicas": 3}]}),
         );
         let kinds: Vec<_> = o
             .iter()

@@ -22,7 +22,7 @@ use crate::normalize::{
 };
 use crate::raystart::{self, NodeType};
 
-fn env(name: &str, value: impl Into<String>) -> EnvVar {
+pub(super) fn env(name: &str, value: impl Into<String>) -> EnvVar {
     EnvVar {
         name: name.to_string(),
         value: Some(value.into()),
@@ -30,7 +30,7 @@ fn env(name: &str, value: impl Into<String>) -> EnvVar {
     }
 }
 
-fn field_env(name: &str, path: &str) -> EnvVar {
+pub(super) fn field_env(name: &str, path: &str) -> EnvVar {
     EnvVar {
         name: name.to_string(),
         value: None,
@@ -121,6 +121,11 @@ pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplat
         push_absent(envs, env("RAY_IP", svc_label.clone()));
     }
     add_shared_memory(g, &mut spec);
+    if g.node == NodeType::Head
+        && let Some(plan) = &r.autoscaler
+    {
+        super::autoscaler::add_sidecar(r, plan, &mut spec);
+    }
     if auth == Some(&TokenAuth::Kubernetes) {
         spec.volumes.get_or_insert_with(Vec::new).push(Volume {
             name: "ray-token".into(),
@@ -202,7 +207,7 @@ const RAY_TOKEN_VOLUME: &str = "ray-token";
 const RAY_TOKEN_MOUNT_PATH: &str = "/var/run/secrets/ray.io/serviceaccount";
 
 /// Mirrors `SetContainerTokenAuthEnvVars` (common/pod.go, KubeRay v1.7.0).
-fn set_token_auth(c: &mut Container, auth: &TokenAuth) {
+pub(super) fn set_token_auth(c: &mut Container, auth: &TokenAuth) {
     let envs = c.env.get_or_insert_with(Vec::new);
     push_absent(envs, env("RAY_AUTH_MODE", "token"));
     match auth {

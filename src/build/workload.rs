@@ -67,7 +67,7 @@ pub(super) fn hpa(
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
-                kind: g.kind.as_str().into(),
+                kind: g.workload.as_str().into(),
                 name: g.object_name.clone(),
             },
             min_replicas: Some(plan.min_pods),

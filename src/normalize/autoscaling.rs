@@ -1,12 +1,85 @@
-//! Autoscaling plans: a HorizontalPodAutoscaler per autoscaled worker group, with the Ray
-//! autoscaler's settings (idle timeout, upscaling speed, replica bounds) carried over.
+//! How worker groups scale ([`Mode`]): not at all, by Ray's own autoscaler (the default for
+//! `enableInTreeAutoscaling: true`, planned in `ray_autoscaler`), or by a HorizontalPodAutoscaler
+//! per group on request (`raycc.io/autoscaler: hpa`), with the Ray autoscaler's settings (idle
+//! timeout, upscaling speed, replica bounds) carried over into the HPA.
 
 use std::collections::BTreeMap;
 
-use super::groups::Counts;
+use super::groups::Replicas;
 use crate::codes::Code;
 use crate::diagnostic::{Finding, child};
 use crate::model::{RayClusterSpec, UpscalingMode, WorkerGroupSpec};
+
+/// The RayCluster annotation that chooses how an autoscaled cluster scales: `ray` (the
+/// default) or `hpa`.
+pub const AUTOSCALER_ANNOTATION: &str = "raycc.io/autoscaler";
+
+/// How the worker groups of a cluster scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `enableInTreeAutoscaling` is off: every group runs its replica count.
+    Off,
+    /// Ray's own autoscaler, in a sidecar of the head, creates and deletes worker Pods.
+    Ray,
+    /// A HorizontalPodAutoscaler per group scales its workload on CPU.
+    Hpa,
+}
+
+/// The autoscaling mode a cluster asks for, without judging the annotation's value (an unknown
+/// value counts as the default, `ray`).
+#[must_use]
+pub fn requested(spec: &RayClusterSpec, annotations: Option<&BTreeMap<String, String>>) -> Mode {
+    if spec.enable_in_tree_autoscaling != Some(true) {
+        return Mode::Off;
+    }
+    match annotations.and_then(|a| a.get(AUTOSCALER_ANNOTATION)) {
+        Some(v) if v.eq_ignore_ascii_case("hpa") => Mode::Hpa,
+        _ => Mode::Ray,
+    }
+}
+
+/// The autoscaling mode: `enableInTreeAutoscaling`, then the `raycc.io/autoscaler` annotation,
+/// whose value must be `ray` or `hpa`.
+pub(super) fn mode(
+    spec: &RayClusterSpec,
+    annotations: &BTreeMap<String, String>,
+    warnings: &mut Vec<Finding>,
+) -> Mode {
+    let enabled = spec.enable_in_tree_autoscaling == Some(true);
+    let Some(v) = annotations.get(AUTOSCALER_ANNOTATION) else {
+        return if enabled { Mode::Ray } else { Mode::Off };
+    };
+    let at = child("/metadata/annotations", AUTOSCALER_ANNOTATION);
+    let chosen = match v.to_ascii_lowercase().as_str() {
+        "ray" => Mode::Ray,
+        "hpa" => Mode::Hpa,
+        _ => {
+            warnings.push(
+                Finding::new(
+                    Code::InvalidSetting,
+                    at,
+                    format!("`{AUTOSCALER_ANNOTATION}` must be `ray` or `hpa`, found `{v}`"),
+                )
+                .help("use `ray` (Ray's own autoscaler, the default) or `hpa` (a HorizontalPodAutoscaler per group)"),
+            );
+            Mode::Ray
+        }
+    };
+    if !enabled {
+        warnings.push(
+            Finding::new(
+                Code::InvalidSetting,
+                child("/metadata/annotations", AUTOSCALER_ANNOTATION),
+                format!(
+                    "`{AUTOSCALER_ANNOTATION}` has no effect: enableInTreeAutoscaling is not true"
+                ),
+            )
+            .help("set spec.enableInTreeAutoscaling: true, or remove the annotation"),
+        );
+        return Mode::Off;
+    }
+    chosen
+}
 
 /// The RayCluster annotation that sets the HPA CPU target.
 pub const HPA_CPU_ANNOTATION: &str = "raycc.io/hpa-cpu-utilization";
@@ -89,12 +162,12 @@ impl Settings {
         &self,
         g: &WorkerGroupSpec,
         p: &str,
-        counts: &Counts,
+        counts: &Replicas,
         has_cpu_request: bool,
         warnings: &mut Vec<Finding>,
     ) -> HpaPlan {
         let name = &g.group_name;
-        let Counts {
+        let Replicas {
             min, max, hosts, ..
         } = *counts;
         if min == 0 {

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::autoscaling::Settings;
+use super::autoscaling::{Mode, Settings};
 use super::plans::FaultTolerance;
-use super::{OVERWRITE_COMMAND_ANNOTATION, ResolvedGroup, WorkerKind};
+use super::{OVERWRITE_COMMAND_ANNOTATION, ResolvedGroup, WorkerKind, Workload};
 use crate::codes::Code;
 use crate::diagnostic::{Finding, child};
 use crate::model::{HeadGroupSpec, RayClusterSpec, WorkerGroupSpec};
@@ -26,7 +26,7 @@ pub(super) struct Context<'a> {
     /// The head's GCS port.
     pub(super) head_port: String,
     fault_tolerance: &'a FaultTolerance,
-    autoscaling: bool,
+    pub(super) mode: Mode,
     suspended: bool,
     /// The RayCluster's `ray.io/overwrite-container-cmd`.
     pub(super) overwrite_command: bool,
@@ -39,6 +39,7 @@ impl<'a> Context<'a> {
         annotations: &BTreeMap<String, String>,
         head_host: &str,
         fault_tolerance: &'a FaultTolerance,
+        mode: Mode,
     ) -> Self {
         let head_params = spec
             .head_group_spec
@@ -58,7 +59,7 @@ impl<'a> Context<'a> {
             head_address: format!("{head_host}:{head_port}"),
             head_port,
             fault_tolerance,
-            autoscaling: spec.enable_in_tree_autoscaling.unwrap_or(false),
+            mode,
             suspended: spec.suspend.unwrap_or(false),
             overwrite_command: overwrites_command(annotations),
         }
@@ -82,7 +83,11 @@ pub(super) fn head(
         ));
     }
     let template = default_template(spec.template, "ray-head", ctx.default_image.as_deref());
-    let template = always_restart(template, "/spec/headGroupSpec", warnings);
+    let mut template = always_restart(template, "/spec/headGroupSpec", warnings);
+    if ctx.mode == Mode::Ray {
+        // raycc's autoscaler is Ray's v1 autoscaler (warning RC315 says so).
+        disable_autoscaler_v2(&mut template);
+    }
     let overwrite_command = ctx.overwrite_command || template_overwrites(&template);
     let (limits, requests) = ray_resources(&template);
     let redis = match ctx.fault_tolerance {
@@ -96,8 +101,8 @@ pub(super) fn head(
             resources: spec.resources.as_ref(),
             labels: spec.labels.as_ref(),
             head_address: &ctx.head_address,
-            // raycc runs no autoscaler sidecar: the head keeps its own monitor.
-            no_monitor: false,
+            // Ray's autoscaler runs in a sidecar; otherwise the head keeps its own monitor.
+            no_monitor: ctx.mode == Mode::Ray,
             redis_username: redis.0,
             redis_password: redis.1,
             limits: &limits,
@@ -113,7 +118,13 @@ pub(super) fn head(
         ray_labels: spec.labels.unwrap_or_default(),
         overwrite_command,
         pods: i32::from(!ctx.suspended),
-        kind: WorkerKind::StatefulSet,
+        replicas: Replicas {
+            min: 1,
+            max: 1,
+            hosts: 1,
+            replicas: 1,
+        },
+        workload: Workload::StatefulSet,
         hpa: None,
     }
 }
@@ -143,7 +154,12 @@ pub(super) fn worker(
         "ray-worker",
         ctx.default_image.as_deref(),
     );
-    let template = always_restart(template, &p, warnings);
+    // Bare Pods run any restart policy; StatefulSets and Deployments only `Always`.
+    let template = if ctx.mode == Mode::Ray {
+        template
+    } else {
+        always_restart(template, &p, warnings)
+    };
     let overwrite_command = ctx.overwrite_command || template_overwrites(&template);
     let (limits, requests) = ray_resources(&template);
     let params = raystart::resolve(
@@ -161,9 +177,10 @@ pub(super) fn worker(
         },
     );
     let suspended = ctx.suspended || g.suspend == Some(true);
-    let counts = Counts::of(&g);
-    let hpa_managed = ctx.autoscaling && counts.min < counts.max && !suspended;
-    if !hpa_managed {
+    let counts = Replicas::of(&g);
+    let hpa_managed = ctx.mode == Mode::Hpa && counts.min < counts.max && !suspended;
+    // Ray's autoscaler starts a group at minReplicas and owns the count from there.
+    if !hpa_managed && ctx.mode != Mode::Ray {
         counts.warn_clamped(&g, &p, warnings);
     }
     if counts.hosts > 1 {
@@ -197,25 +214,30 @@ pub(super) fn worker(
         ray_labels: g.labels.unwrap_or_default(),
         overwrite_command,
         pods: if suspended { 0 } else { counts.pods() },
-        kind,
+        replicas: counts,
+        workload: match (ctx.mode, kind) {
+            (Mode::Ray, _) => Workload::PodTemplate,
+            (_, WorkerKind::StatefulSet) => Workload::StatefulSet,
+            (_, WorkerKind::Deployment) => Workload::Deployment,
+        },
         hpa,
     }
 }
 
-/// A worker group's replica numbers, with the operator's defaults.
+/// A group's replica numbers, with the operator's defaults (the head: one replica of one host).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Counts {
+pub struct Replicas {
     /// `minReplicas`, default 0.
-    pub(super) min: i32,
+    pub min: i32,
     /// `maxReplicas`, default 2147483647.
-    pub(super) max: i32,
+    pub max: i32,
     /// `numOfHosts`, at least 1.
-    pub(super) hosts: i32,
+    pub hosts: i32,
     /// `replicas`, default `minReplicas`.
-    pub(super) replicas: i32,
+    pub replicas: i32,
 }
 
-impl Counts {
+impl Replicas {
     fn of(g: &WorkerGroupSpec) -> Self {
         let min = g.min_replicas.unwrap_or(0);
         Self {
@@ -251,6 +273,21 @@ impl Counts {
                 )
                 .help("set replicas between minReplicas and maxReplicas"),
             );
+        }
+    }
+}
+
+/// Sets the Ray container's own `RAY_enable_autoscaler_v2` to false.
+fn disable_autoscaler_v2(t: &mut PodTemplateSpec) {
+    let env = t
+        .spec
+        .as_mut()
+        .and_then(|s| s.containers.first_mut())
+        .and_then(|c| c.env.as_mut());
+    for e in env.into_iter().flatten() {
+        if e.name == "RAY_enable_autoscaler_v2" {
+            e.value = Some("false".into());
+            e.value_from = None;
         }
     }
 }

@@ -15,6 +15,7 @@
 mod autoscaling;
 mod groups;
 mod plans;
+pub mod ray_autoscaler;
 
 use std::collections::BTreeMap;
 
@@ -26,10 +27,12 @@ use crate::model::{AutoscalerVersion, RayCluster};
 use crate::raystart::{NodeType, Params};
 
 pub use autoscaling::{
-    DEFAULT_HPA_CPU, DEFAULT_IDLE_SECONDS, HPA_CPU_ANNOTATION, HpaPlan, MAX_STABILIZATION_SECONDS,
+    AUTOSCALER_ANNOTATION, DEFAULT_HPA_CPU, DEFAULT_IDLE_SECONDS, HPA_CPU_ANNOTATION, HpaPlan,
+    MAX_STABILIZATION_SECONDS, Mode, requested as requested_autoscaling,
 };
-pub use groups::ray_resources;
+pub use groups::{Replicas, ray_resources};
 pub use plans::{FaultTolerance, HeadServicePlan, RedisPlan, TokenAuth};
+pub use ray_autoscaler::{RayAutoscalerPlan, Sidecar};
 
 /// The RayCluster annotation that chooses the worker workload kind for every group.
 pub const WORKER_KIND_ANNOTATION: &str = "raycc.io/worker-kind";
@@ -107,12 +110,37 @@ pub struct ResolvedGroup {
     /// Keep the Ray container's command verbatim: the RayCluster or this group's Pod template
     /// has `ray.io/overwrite-container-cmd: "true"` (any case).
     pub overwrite_command: bool,
-    /// Pods to run when not HPA-managed.
+    /// Pods to run when neither autoscaler owns the count.
     pub pods: i32,
-    /// Worker workload kind (the head is always a StatefulSet).
-    pub kind: WorkerKind,
-    /// HPA, when autoscaled.
+    /// The group's replica bounds and hosts per replica.
+    pub replicas: Replicas,
+    /// What runs the group's Pods (the head is always a StatefulSet).
+    pub workload: Workload,
+    /// HPA, when autoscaled by one.
     pub hpa: Option<HpaPlan>,
+}
+
+/// What runs a group's Pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    /// An `apps/v1` StatefulSet.
+    StatefulSet,
+    /// An `apps/v1` Deployment.
+    Deployment,
+    /// Bare Pods that Ray's autoscaler creates from a `v1` PodTemplate.
+    PodTemplate,
+}
+
+impl Workload {
+    /// The Kubernetes kind.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Workload::StatefulSet => "StatefulSet",
+            Workload::Deployment => "Deployment",
+            Workload::PodTemplate => "PodTemplate",
+        }
+    }
 }
 
 /// A cluster with every decision made.
@@ -133,13 +161,18 @@ pub struct ResolvedCluster {
     /// The RayCluster asks to keep user commands verbatim
     /// (`ray.io/overwrite-container-cmd: "true"`, any case); the Pods carry the annotation too.
     pub overwrite_command: bool,
-    /// The head's `RAY_enable_autoscaler_v2` value, when the cluster names an autoscaler
-    /// version.
+    /// The head's `RAY_enable_autoscaler_v2` value, when set: false under Ray's autoscaler
+    /// (raycc runs v1), the named version under HPAs.
     pub autoscaler_v2: Option<bool>,
     /// GCS fault tolerance.
     pub fault_tolerance: FaultTolerance,
     /// Token authentication, when enabled.
     pub auth: Option<TokenAuth>,
+    /// `spec.suspend`: no Pods run (the head workload has none, and an autoscaled cluster's
+    /// PodTemplates are left out, so their Pods are garbage-collected).
+    pub suspended: bool,
+    /// Ray's autoscaler, when it scales the cluster.
+    pub autoscaler: Option<Box<RayAutoscalerPlan>>,
     /// The head.
     pub head: ResolvedGroup,
     /// The worker groups, in input order.
@@ -167,8 +200,19 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
     };
     let fault_tolerance = plans::fault_tolerance(&name, &spec, &annotations);
     let auth = plans::token_auth(&name, &spec);
+    let mode = autoscaling::mode(&spec, &annotations, &mut warnings);
+    if mode == Mode::Ray {
+        ray_autoscaler::check(&spec, &mut warnings);
+    }
     let autoscaling = autoscaling::Settings::new(&spec, &annotations, &mut warnings);
-    let ctx = groups::Context::new(&name, &spec, &annotations, &head_host, &fault_tolerance);
+    let ctx = groups::Context::new(
+        &name,
+        &spec,
+        &annotations,
+        &head_host,
+        &fault_tolerance,
+        mode,
+    );
     let head = groups::head(
         &ctx,
         spec.head_group_spec.take().unwrap_or_default(),
@@ -180,11 +224,9 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
         opts.worker_kind,
         &mut warnings,
     );
-    let workers = spec
-        .worker_group_specs
-        .take()
+    let worker_specs = spec.worker_group_specs.take().unwrap_or_default();
+    let workers: Vec<ResolvedGroup> = worker_specs
         .into_iter()
-        .flatten()
         .enumerate()
         .map(|(i, g)| {
             let key = format!("{WORKER_KIND_GROUP_PREFIX}{}", g.group_name);
@@ -192,6 +234,15 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
             groups::worker(&ctx, i, g, kind, &autoscaling, &mut warnings)
         })
         .collect();
+    let autoscaler = (mode == Mode::Ray).then(|| {
+        let input = ray_autoscaler::Input {
+            cluster: &name,
+            namespace: namespace.as_deref(),
+            spec: &spec,
+            head_port: &ctx.head_port,
+        };
+        Box::new(ray_autoscaler::plan(&input, &head, &workers, &mut warnings))
+    });
 
     let resolved = ResolvedCluster {
         http_probes: spec
@@ -201,12 +252,18 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
             .is_some_and(|v| v >= (2, 53, 0)),
         head_port: ctx.head_port,
         overwrite_command: ctx.overwrite_command,
-        autoscaler_v2: spec
-            .autoscaler_options
-            .as_ref()
-            .and_then(|o| o.version)
-            .filter(|_| spec.enable_in_tree_autoscaling == Some(true))
-            .map(|v| v == AutoscalerVersion::V2),
+        autoscaler_v2: match mode {
+            // raycc's autoscaler is Ray's v1 autoscaler.
+            Mode::Ray => Some(false),
+            Mode::Hpa => spec
+                .autoscaler_options
+                .as_ref()
+                .and_then(|o| o.version)
+                .map(|v| v == AutoscalerVersion::V2),
+            Mode::Off => None,
+        },
+        suspended: spec.suspend.unwrap_or(false),
+        autoscaler,
         auth,
         name,
         namespace,
@@ -343,12 +400,15 @@ mod tests {
 
     #[test]
     fn plans_an_hpa_only_for_autoscaled_groups_that_can_scale() {
-        let (r, w) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+        let mut v = cluster(serde_json::json!({"rayVersion": "2.52.0",
             "enableInTreeAutoscaling": true,
             "autoscalerOptions": {"idleTimeoutSeconds": 7200, "upscalingMode": "Conservative"},
             "workerGroupSpecs": [
                 {"groupName": "fixed", "minReplicas": 2, "maxReplicas": 2},
-                {"groupName": "elastic", "minReplicas": 0, "maxReplicas": 3, "numOfHosts": 2}]})));
+                {"groupName": "elastic", "minReplicas": 0, "maxReplicas": 3, "numOfHosts": 2}]}));
+        v["metadata"]["annotations"] = serde_json::json!({"raycc.io/autoscaler": "hpa"});
+        let (r, w) = resolve(v);
+        assert!(r.autoscaler.is_none());
         assert_eq!(r.workers[0].hpa, None);
         assert_eq!(
             r.workers[1].hpa,
@@ -366,6 +426,84 @@ mod tests {
     }
 
     #[test]
+    fn lets_ray_autoscale_by_default_with_its_own_config() {
+        let mut v = cluster(serde_json::json!({"rayVersion": "2.9.0",
+            "enableInTreeAutoscaling": true,
+            "autoscalerOptions": {"idleTimeoutSeconds": 90, "upscalingMode": "Conservative"},
+            "headGroupSpec": {"rayStartParams": {"num-cpus": "0"}},
+            "workerGroupSpecs": [{"groupName": "tpu", "minReplicas": 1, "maxReplicas": 2,
+                "numOfHosts": 2, "labels": {"pool": "tpu"},
+                "rayStartParams": {"resources": "'{\"A\": 1}'"},
+                "template": {"spec": {"nodeSelector": {
+                        "cloud.google.com/gke-tpu-topology": "2x2x2",
+                        "cloud.google.com/gke-tpu-accelerator": "tpu-v4-podslice"},
+                    "containers": [{"name": "w", "resources": {"limits": {"cpu": "4",
+                        "memory": "1Gi", "google.com/tpu": "4"}}}]}}}]}));
+        v["metadata"]["namespace"] = "ml".into();
+        let (r, w) = resolve(v);
+        assert_eq!(codes(&w), [Code::MultiHostNotGang]);
+        assert_eq!(r.workers[0].workload, Workload::PodTemplate);
+        assert_eq!(r.head.params["no-monitor"], "true");
+        assert_eq!(r.autoscaler_v2, Some(false));
+        let plan = r.autoscaler.unwrap();
+        assert_eq!(
+            (plan.service_account.as_str(), plan.create_service_account),
+            ("demo", true)
+        );
+        assert_eq!(plan.pod_templates, ["demo-tpu-worker"]);
+        let c = &plan.config;
+        assert_eq!(c["idle_timeout_minutes"], 1.5);
+        assert_eq!(c["upscaling_speed"], 1);
+        assert_eq!(c["max_workers"], 4);
+        assert_eq!(
+            c["available_node_types"]["tpu"],
+            serde_json::json!({"min_workers": 2, "max_workers": 4, "labels": {"pool": "tpu"},
+                "resources": {"A": 1, "CPU": 4, "TPU": 4, "TPU-v4-16-head": 1, "memory": 1_073_741_824_u64}})
+        );
+        assert_eq!(
+            c["available_node_types"]["headgroup"]["resources"],
+            serde_json::json!({"CPU": 0})
+        );
+        assert_eq!(c["provider"]["namespace"], "ml");
+        assert_eq!(
+            c["provider"]["worker_groups"]["tpu"],
+            serde_json::json!({"pod_template": "demo-tpu-worker", "num_of_hosts": 2,
+                "min_replicas": 1, "max_replicas": 2})
+        );
+    }
+
+    #[test]
+    fn binds_the_autoscaler_to_the_head_s_own_service_account() {
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.52.0",
+            "enableInTreeAutoscaling": true,
+            "headGroupSpec": {"template": {"spec": {"serviceAccountName": "ray-head",
+                "containers": [{"name": "ray-head"}]}}}})));
+        let plan = r.autoscaler.unwrap();
+        assert_eq!(
+            (plan.service_account.as_str(), plan.create_service_account),
+            ("ray-head", false)
+        );
+        assert_eq!(plan.rbac_name, "demo");
+    }
+
+    #[test]
+    fn refuses_a_ray_too_old_for_the_autoscaler_and_warns_about_v2_settings() {
+        let (_, w) = resolve(cluster(serde_json::json!({"rayVersion": "2.5.1",
+            "enableInTreeAutoscaling": true,
+            "autoscalerOptions": {"version": "v2"},
+            "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 0, "maxReplicas": 2}]})));
+        assert_eq!(
+            codes(&w),
+            [
+                Code::AutoscalerRayVersion,
+                Code::AutoscalerV1Only,
+                Code::AutoscalerUnknownResources
+            ]
+        );
+        assert!(w[0].is_error() && !w[1].is_error());
+    }
+
+    #[test]
     fn takes_the_worker_kind_from_the_group_then_the_cluster_then_the_options() {
         let mut v = cluster(serde_json::json!({"rayVersion": "2.52.0",
             "workerGroupSpecs": [
@@ -375,12 +513,12 @@ mod tests {
             "raycc.io/worker-kind": "Deployment",
             "raycc.io/worker-kind.b": "statefulset"});
         let (r, w) = resolve(v.clone());
-        let kinds: Vec<_> = r.workers.iter().map(|g| g.kind).collect();
-        assert_eq!(kinds, [WorkerKind::Deployment, WorkerKind::StatefulSet]);
+        let kinds: Vec<_> = r.workers.iter().map(|g| g.workload).collect();
+        assert_eq!(kinds, [Workload::Deployment, Workload::StatefulSet]);
         assert!(w.is_empty());
         v["metadata"]["annotations"]["raycc.io/worker-kind"] = "Pod".into();
         let (r, w) = resolve(v);
-        assert_eq!(r.workers[0].kind, WorkerKind::StatefulSet);
+        assert_eq!(r.workers[0].workload, Workload::StatefulSet);
         assert_eq!(codes(&w), [Code::InvalidSetting]);
     }
 

@@ -10,6 +10,7 @@ use crate::codes::Code;
 use crate::diagnostic::{Finding, child};
 use crate::model::{AuthMode, GcsBackend, ManagedBy, RayCluster, WorkerGroupSpec};
 use crate::names;
+use crate::normalize;
 use crate::raystart;
 use crate::suggest::suggest;
 use std::collections::BTreeMap;
@@ -214,7 +215,9 @@ fn ignored(c: &RayCluster, f: &mut Vec<Finding>) {
             "spec.upgradeStrategy (StatefulSets roll out template changes themselves)",
         );
     }
-    if let Some(o) = &s.autoscaler_options {
+    let sidecar = normalize::requested_autoscaling(s, c.metadata.annotations.as_ref())
+        == normalize::Mode::Ray;
+    if let Some(o) = s.autoscaler_options.as_ref().filter(|_| !sidecar) {
         let sidecar_only = [
             ("image", o.image.is_some()),
             ("imagePullPolicy", o.image_pull_policy.is_some()),
@@ -228,10 +231,14 @@ fn ignored(c: &RayCluster, f: &mut Vec<Finding>) {
         ];
         for (field, set) in sidecar_only {
             if set {
-                ignore(
-                    f,
-                    child("/spec/autoscalerOptions", field),
-                    &format!("autoscalerOptions.{field} (raycc runs no autoscaler sidecar)"),
+                f.push(
+                    Finding::new(
+                        Code::IgnoredFeature,
+                        child("/spec/autoscalerOptions", field),
+                        format!("autoscalerOptions.{field} is ignored: HorizontalPodAutoscalers run no autoscaler sidecar"),
+                    )
+                    .at_key()
+                    .help("remove it, or let Ray's autoscaler scale the cluster (remove `raycc.io/autoscaler: hpa`)"),
                 );
             }
         }
