@@ -3,7 +3,7 @@
 raycc compiles a RayCluster with `enableInTreeAutoscaling: true` into plain Kubernetes objects:
 the head StatefulSet, one `v1 PodTemplate` per worker group (the full worker Pod), and a
 ConfigMap holding this file and an autoscaling config. The head Pod's `autoscaler` sidecar runs
-`python -m raycc_autoscaler` from that ConfigMap: it waits for the head's GCS, then runs Ray's
+this file from that ConfigMap (`python /etc/raycc/autoscaler/raycc_autoscaler.py ...`): it waits for the head's GCS, then runs Ray's
 v1 autoscaler (`ray.autoscaler._private.monitor.Monitor`, whose `StandardAutoscaler` makes every
 decision) with the node provider below, loaded by Ray as `provider: {type: external, module:
 raycc_autoscaler.RayccNodeProvider}`.
