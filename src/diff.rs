@@ -296,8 +296,19 @@ fn is_head(v: &Value) -> bool {
         == Some("head")
 }
 
+/// The key of raycc's autoscaler ConfigMap that holds the autoscaling config.
+const AUTOSCALER_CONFIG: &str = "autoscaling-config.yaml";
+
+fn is_autoscaler_config(key: &ObjectKey, v: &Value) -> bool {
+    key.kind == "ConfigMap"
+        && v.pointer("/data")
+            .is_some_and(|d| d.get(AUTOSCALER_CONFIG).is_some())
+}
+
 fn added_impact(key: &ObjectKey, n: &Value) -> Vec<String> {
-    if !is_workload(key) {
+    if key.kind == "PodTemplate" {
+        vec!["Ray's autoscaler creates this group's Pods from it and owns their count".to_string()]
+    } else if !is_workload(key) {
         Vec::new()
     } else if is_head(n) {
         vec!["a new head: a Ray cluster starts".to_string()]
@@ -320,6 +331,9 @@ fn removed_impact(key: &ObjectKey, o: &Value) -> Vec<String> {
             "autoscaling stops; the workload keeps its current replica count until replicas is set"
                 .to_string(),
         );
+    }
+    if key.kind == "PodTemplate" {
+        out.push("the Pods Ray's autoscaler made from it are garbage-collected".to_string());
     }
     out
 }
@@ -376,6 +390,17 @@ fn changed_impact(key: &ObjectKey, o: &Value, n: &Value) -> Vec<String> {
             _ => None,
         };
         out.extend(note);
+    }
+    if key.kind == "PodTemplate" && at(o, "/template") != at(n, "/template") {
+        out.push("Ray's autoscaler, which owns this group's Pods, makes new ones from the changed template; running Pods keep the old one until they are replaced (delete them to roll now)".to_string());
+    }
+    if is_autoscaler_config(key, n) {
+        if at(o, "/data/autoscaling-config.yaml") != at(n, "/data/autoscaling-config.yaml") {
+            out.push("the autoscaling config changes: the autoscaler reads it in its next rounds, within about a minute; nothing restarts".to_string());
+        }
+        if at(o, "/data/raycc_autoscaler.py") != at(n, "/data/raycc_autoscaler.py") {
+            out.push("the node provider changes: the autoscaler sidecar restarts alone with it; the head's Ray keeps running".to_string());
+        }
     }
     if key.kind == "HorizontalPodAutoscaler" {
         for (field, what) in [
@@ -561,6 +586,37 @@ mod tests {
             &[sts("h", Some(1), "ray:2", true)],
         );
         assert!(r.objects[0].impact[0].contains("the whole Ray cluster"));
+    }
+
+    #[test]
+    fn says_what_the_autoscaler_owns_and_reloads() {
+        let template = |image: &str| {
+            json!({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "c-g-worker"},
+                "template": {"spec": {"containers": [{"name": "ray", "image": image}]}}})
+        };
+        let r = diff(&[template("ray:1")], &[template("ray:2")]);
+        assert!(
+            r.objects[0].impact[0].starts_with("Ray's autoscaler, which owns this group's Pods")
+        );
+        let r = diff(&[], &[template("ray:1")]);
+        assert_eq!(
+            r.objects[0].impact,
+            ["Ray's autoscaler creates this group's Pods from it and owns their count"]
+        );
+        let r = diff(&[template("ray:1")], &[]);
+        assert_eq!(
+            r.objects[0].impact,
+            ["the Pods Ray's autoscaler made from it are garbage-collected"]
+        );
+        let config = |cfg: &str, provider: &str| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c-autoscaler"},
+                "data": {"autoscaling-config.yaml": cfg, "raycc_autoscaler.py": provider}})
+        };
+        let r = diff(&[config("a", "p")], &[config("b", "p")]);
+        assert_eq!(r.objects[0].impact.len(), 1);
+        assert!(r.objects[0].impact[0].contains("nothing restarts"));
+        let r = diff(&[config("a", "p")], &[config("a", "q")]);
+        assert!(r.objects[0].impact[0].contains("the autoscaler sidecar restarts alone"));
     }
 
     #[test]
