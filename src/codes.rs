@@ -166,6 +166,13 @@ codes! {
         why: "The API server would reject the object.",
         example: "(depends on the constraint)",
         fix: "Follow the message; `raycc schema` prints the whole schema.";
+    /// A field that ray.io/v1alpha1 does not have.
+    NotInV1alpha1 = "RC109", "not-in-v1alpha1", Warning,
+        summary: "a ray.io/v1alpha1 RayCluster uses a field only ray.io/v1 has, or lacks one v1alpha1 requires",
+        what: "KubeRay's CRD serves ray.io/v1alpha1 with the schema frozen in December 2023: no gcsFaultToleranceOptions, authOptions, managedBy, numOfHosts, group resources or labels, idleTimeoutSeconds, autoscalerOptions.version, and rayStartParams is required in every group. raycc compiles the file as ray.io/v1, as written.",
+        why: "Applied to a cluster with the operator, the API server drops the fields v1alpha1 does not have (the cluster silently loses them) and refuses a group without rayStartParams; KubeRay plans to stop serving v1alpha1 in 1.9.",
+        example: "apiVersion: ray.io/v1alpha1\nkind: RayCluster\nspec:\n  workerGroupSpecs:\n  - groupName: tpu\n    numOfHosts: 2",
+        fix: "Change the apiVersion to `ray.io/v1`.";
     /// minReplicas above maxReplicas.
     MinAboveMax = "RC201", "min-replicas-above-max", Error,
         summary: "a worker group's minReplicas is greater than its maxReplicas",

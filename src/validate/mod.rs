@@ -19,6 +19,7 @@ use crate::suggest::suggest;
 mod kuberay;
 mod raycc;
 mod references;
+mod v1alpha1;
 
 /// What a document turned out to be.
 #[derive(Debug)]
@@ -83,14 +84,17 @@ pub fn validate(doc: &Value) -> (Validated, Vec<Finding>) {
     }
     match api_version {
         "ray.io/v1" => {}
-        "ray.io/v1alpha1" => findings.push(
-            Finding::new(
-                Code::DeprecatedApiVersion,
-                "/apiVersion",
-                "ray.io/v1alpha1 is deprecated; raycc compiles it as ray.io/v1",
-            )
-            .help("change the apiVersion to `ray.io/v1`"),
-        ),
+        "ray.io/v1alpha1" => {
+            findings.push(
+                Finding::new(
+                    Code::DeprecatedApiVersion,
+                    "/apiVersion",
+                    "ray.io/v1alpha1 is deprecated, and KubeRay will stop serving it in 1.9; raycc compiles it as ray.io/v1",
+                )
+                .help("change the apiVersion to `ray.io/v1`"),
+            );
+            v1alpha1::differences(doc, &mut findings);
+        }
         other => {
             findings.push(
                 Finding::new(
