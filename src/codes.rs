@@ -390,6 +390,13 @@ codes! {
         why: "Without them Ray counts the CPUs of the machine once a node runs; a group with minReplicas 0 has no node to learn from, so no work that needs CPUs scales it up.",
         example: "workerGroupSpecs:\n- groupName: cpu\n  minReplicas: 0\n  template:\n    spec:\n      containers:\n      - name: ray-worker",
         fix: "Set `resources.limits.cpu` on the Ray container, or `num-cpus` in rayStartParams.";
+    /// An HPA cannot scale a multi-host group.
+    HpaMultiHost = "RC317", "hpa-multi-host", Warning,
+        summary: "a HorizontalPodAutoscaler cannot scale a multi-host group in whole replicas",
+        what: "Under `raycc.io/autoscaler: hpa`, a worker group with numOfHosts > 1 gets no HorizontalPodAutoscaler: it runs one workload per replica with its replica count.",
+        why: "An HPA adds and removes single Pods, so a multi-host replica (a TPU slice, say) would run partly, which is useless and holds its accelerators.",
+        example: "metadata:\n  annotations:\n    raycc.io/autoscaler: hpa\nspec:\n  enableInTreeAutoscaling: true\n  workerGroupSpecs:\n  - groupName: tpu\n    numOfHosts: 4\n    minReplicas: 0\n    maxReplicas: 2",
+        fix: "Let Ray's autoscaler scale the cluster (remove the annotation): it adds and removes whole replicas.";
 }
 
 impl Code {

@@ -239,12 +239,19 @@ fn yaml_1_1_oddities_mean_what_kubernetes_reads() {
     let docs = compiled(&cluster(
         "  enableInTreeAutoscaling: yes\n  workerGroupSpecs:\n  - groupName: cpu\n    minReplicas: 1_0\n    maxReplicas: 1_000\n",
     ));
-    let hpa = docs
+    assert!(
+        docs.iter().any(|d| d["kind"] == "PodTemplate"),
+        "autoscaled"
+    );
+    let config = docs
         .iter()
-        .find(|d| d["kind"] == "HorizontalPodAutoscaler")
-        .expect("an HPA");
-    assert_eq!(hpa["spec"]["minReplicas"], 10);
-    assert_eq!(hpa["spec"]["maxReplicas"], 1000);
+        .find(|d| d["kind"] == "ConfigMap")
+        .and_then(|d| d["data"]["autoscaling-config.yaml"].as_str())
+        .expect("an autoscaling config");
+    assert!(
+        config.contains("    max_workers: 1000\n    min_workers: 10\n"),
+        "{config}"
+    );
     // ...and an error where a string goes.
     let out = run(cluster("").replace("\"2.52.0\"", "yes").as_bytes());
     assert_eq!(errors(&out), [Code::WrongType]);

@@ -31,14 +31,16 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, PodTemplate, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PodTemplate, PodTemplateSpec, Service, ServiceAccount,
+};
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
 pub use autoscaler::PROVIDER_SOURCE;
 
-use crate::normalize::{ResolvedCluster, ResolvedGroup, Workload};
+use crate::normalize::{ReplicaWorkload, ResolvedCluster, ResolvedGroup, Workload};
 use crate::raystart::NodeType;
 
 /// One generated object.
@@ -117,37 +119,36 @@ pub fn build(r: &ResolvedCluster) -> Manifest {
     }
     let head_pod = pod::pod_template(r, &r.head);
     objects.push(Object::Service(Box::new(service::head(r, &head_pod))));
+    if let Some(name) = &r.headless_service {
+        objects.push(Object::Service(Box::new(service::headless(r, name))));
+    }
     let mut workloads = vec![Object::StatefulSet(Box::new(workload::statefulset(
         r,
         &r.head,
         head_pod,
         &r.head_service.name,
+        None,
     )))];
     let mut templates = Vec::new();
     let mut hpas = Vec::new();
     for g in &r.workers {
         let pod = pod::pod_template(r, g);
         match g.workload {
-            Workload::StatefulSet => {
-                objects.push(Object::Service(Box::new(service::worker(r, g))));
-                workloads.push(Object::StatefulSet(Box::new(workload::statefulset(
-                    r,
-                    g,
-                    pod,
-                    &g.object_name,
-                ))));
-            }
-            Workload::Deployment => {
-                objects.push(Object::Service(Box::new(service::worker(r, g))));
-                workloads.push(Object::Deployment(Box::new(workload::deployment(
-                    r, g, pod,
-                ))));
-            }
             // A suspended cluster has no templates: the garbage collector removes their Pods.
             Workload::PodTemplate if r.suspended => {}
             Workload::PodTemplate => templates.push(Object::PodTemplate(Box::new(
                 autoscaler::pod_template(r, g, pod),
             ))),
+            _ if g.replica_workloads.is_empty() => {
+                objects.push(Object::Service(Box::new(service::worker(r, g))));
+                workloads.push(worker_workload(r, g, pod, None));
+            }
+            // One workload per replica of a multi-host group, governed by the headless Service.
+            _ => workloads.extend(
+                g.replica_workloads
+                    .iter()
+                    .map(|rw| worker_workload(r, g, pod.clone(), Some(rw))),
+            ),
         }
         if let Some(plan) = &g.hpa {
             hpas.push(Object::Hpa(Box::new(workload::hpa(r, g, plan))));
@@ -157,6 +158,23 @@ pub fn build(r: &ResolvedCluster) -> Manifest {
     objects.extend(templates);
     objects.extend(hpas);
     Manifest { objects }
+}
+
+/// A worker group's StatefulSet or Deployment, or one replica's.
+fn worker_workload(
+    r: &ResolvedCluster,
+    g: &ResolvedGroup,
+    pod: PodTemplateSpec,
+    replica: Option<&ReplicaWorkload>,
+) -> Object {
+    if g.workload == Workload::Deployment {
+        return Object::Deployment(Box::new(workload::deployment(r, g, pod, replica)));
+    }
+    let service = match (replica, &r.headless_service) {
+        (Some(_), Some(headless)) => headless.as_str(),
+        _ => g.object_name.as_str(),
+    };
+    Object::StatefulSet(Box::new(workload::statefulset(r, g, pod, service, replica)))
 }
 
 fn meta(r: &ResolvedCluster, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {

@@ -25,6 +25,34 @@ pub(super) fn worker(r: &ResolvedCluster, g: &ResolvedGroup) -> Service {
     }
 }
 
+/// The workers' headless Service of a cluster with multi-host groups, the governing Service of
+/// their StatefulSets. Mirrors `BuildHeadlessServiceForRayCluster` (common/service.go, KubeRay
+/// v1.7.0).
+pub(super) fn headless(r: &ResolvedCluster, name: &str) -> Service {
+    Service {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: r.namespace.clone(),
+            labels: Some(BTreeMap::from([(
+                "ray.io/headless-worker-svc".to_string(),
+                r.name.clone(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        spec: Some(ServiceSpec {
+            cluster_ip: Some("None".into()),
+            publish_not_ready_addresses: Some(true),
+            selector: Some(BTreeMap::from([
+                (LABEL_CLUSTER.to_string(), r.name.clone()),
+                (LABEL_NODE_TYPE.to_string(), "worker".to_string()),
+            ])),
+            type_: Some("ClusterIP".into()),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
 /// The head Service. Mirrors `BuildServiceForHeadPod` (common/service.go, KubeRay v1.7.0).
 pub(super) fn head(r: &ResolvedCluster, head_pod: &PodTemplateSpec) -> Service {
     let pod_labels = head_pod

@@ -10,51 +10,115 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
+use std::collections::BTreeMap;
+
 use super::{meta, object_labels, selector_labels};
-use crate::normalize::{HpaPlan, ResolvedCluster, ResolvedGroup};
+use crate::normalize::{HpaPlan, ReplicaWorkload, ResolvedCluster, ResolvedGroup};
+
+const LABEL_REPLICA_NAME: &str = "ray.io/worker-group-replica-name";
+const LABEL_REPLICA_INDEX: &str = "ray.io/worker-group-replica-index";
 use crate::raystart::NodeType;
 
+/// The StatefulSet of a group, or of one replica of a multi-host group.
 pub(super) fn statefulset(
     r: &ResolvedCluster,
     g: &ResolvedGroup,
     template: PodTemplateSpec,
     service: &str,
+    replica: Option<&ReplicaWorkload>,
 ) -> StatefulSet {
+    let (name, selector, replicas) = identity(r, g, replica);
     StatefulSet {
-        metadata: meta(r, &g.object_name, object_labels(r, g)),
+        metadata: meta(r, name, labels(r, g, replica)),
         spec: Some(StatefulSetSpec {
-            replicas: if g.hpa.is_some() { None } else { Some(g.pods) },
-            selector: LabelSelector {
-                match_labels: Some(selector_labels(r, g)),
-                ..LabelSelector::default()
-            },
+            replicas,
+            selector,
             service_name: Some(service.to_string()),
             pod_management_policy: (g.node == NodeType::Worker).then(|| "Parallel".to_string()),
-            template,
+            template: with_replica_labels(template, replica),
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()
     }
 }
 
+/// The Deployment of a group, or of one replica of a multi-host group.
 pub(super) fn deployment(
     r: &ResolvedCluster,
     g: &ResolvedGroup,
     template: PodTemplateSpec,
+    replica: Option<&ReplicaWorkload>,
 ) -> Deployment {
+    let (name, selector, replicas) = identity(r, g, replica);
     Deployment {
-        metadata: meta(r, &g.object_name, object_labels(r, g)),
+        metadata: meta(r, name, labels(r, g, replica)),
         spec: Some(DeploymentSpec {
-            replicas: if g.hpa.is_some() { None } else { Some(g.pods) },
-            selector: LabelSelector {
-                match_labels: Some(selector_labels(r, g)),
-                ..LabelSelector::default()
-            },
-            template,
+            replicas,
+            selector,
+            template: with_replica_labels(template, replica),
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
     }
+}
+
+/// A workload's name, selector and Pod count: the group's, or one replica's (its hosts).
+fn identity<'a>(
+    r: &ResolvedCluster,
+    g: &'a ResolvedGroup,
+    replica: Option<&'a ReplicaWorkload>,
+) -> (&'a str, LabelSelector, Option<i32>) {
+    let mut selector = selector_labels(r, g);
+    let (name, replicas) = match replica {
+        Some(rw) => {
+            selector.insert(LABEL_REPLICA_NAME.into(), rw.replica_name.clone());
+            let hosts = if g.pods == 0 { 0 } else { g.replicas.hosts };
+            (rw.object_name.as_str(), Some(hosts))
+        }
+        None => (
+            g.object_name.as_str(),
+            if g.hpa.is_some() { None } else { Some(g.pods) },
+        ),
+    };
+    (
+        name,
+        LabelSelector {
+            match_labels: Some(selector),
+            ..LabelSelector::default()
+        },
+        replicas,
+    )
+}
+
+fn labels(
+    r: &ResolvedCluster,
+    g: &ResolvedGroup,
+    replica: Option<&ReplicaWorkload>,
+) -> BTreeMap<String, String> {
+    let mut l = object_labels(r, g);
+    if let Some(rw) = replica {
+        l.insert(LABEL_REPLICA_NAME.into(), rw.replica_name.clone());
+    }
+    l
+}
+
+/// KubeRay's multi-host labels on a replica's Pods (`RayMultiHostIndexing`, common/pod.go,
+/// KubeRay v1.7.0); a host's index is its StatefulSet ordinal, in the Pod's name and its
+/// `apps.kubernetes.io/pod-index` label.
+fn with_replica_labels(
+    mut t: PodTemplateSpec,
+    replica: Option<&ReplicaWorkload>,
+) -> PodTemplateSpec {
+    if let Some(rw) = replica {
+        let labels = t
+            .metadata
+            .get_or_insert_with(Default::default)
+            .labels
+            .get_or_insert_with(BTreeMap::new);
+        labels.insert(LABEL_REPLICA_NAME.into(), rw.replica_name.clone());
+        labels.insert(LABEL_REPLICA_INDEX.into(), rw.index.to_string());
+    }
+    t
 }
 
 pub(super) fn hpa(

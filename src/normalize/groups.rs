@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::autoscaling::{Mode, Settings};
 use super::plans::FaultTolerance;
-use super::{OVERWRITE_COMMAND_ANNOTATION, ResolvedGroup, WorkerKind, Workload};
+use super::{OVERWRITE_COMMAND_ANNOTATION, ReplicaWorkload, ResolvedGroup, WorkerKind, Workload};
 use crate::codes::Code;
 use crate::diagnostic::{Finding, child};
 use crate::model::{HeadGroupSpec, RayClusterSpec, WorkerGroupSpec};
@@ -126,6 +126,7 @@ pub(super) fn head(
         },
         workload: Workload::StatefulSet,
         hpa: None,
+        replica_workloads: Vec::new(),
     }
 }
 
@@ -178,23 +179,14 @@ pub(super) fn worker(
     );
     let suspended = ctx.suspended || g.suspend == Some(true);
     let counts = Replicas::of(&g);
-    let hpa_managed = ctx.mode == Mode::Hpa && counts.min < counts.max && !suspended;
+    let multi_host = counts.hosts > 1;
+    if multi_host {
+        multi_host_warnings(ctx, &g, &p, &counts, warnings);
+    }
+    let hpa_managed = ctx.mode == Mode::Hpa && counts.min < counts.max && !suspended && !multi_host;
     // Ray's autoscaler starts a group at minReplicas and owns the count from there.
     if !hpa_managed && ctx.mode != Mode::Ray {
         counts.warn_clamped(&g, &p, warnings);
-    }
-    if counts.hosts > 1 {
-        warnings.push(
-            Finding::new(
-                Code::MultiHostNotGang,
-                child(&p, "numOfHosts"),
-                format!(
-                    "worker group {} has numOfHosts {}: its Pods are not scheduled as one unit per replica",
-                    g.group_name, counts.hosts
-                ),
-            )
-            .help("use a gang scheduler if a partly running replica is a problem"),
-        );
     }
     let hpa = hpa_managed.then(|| {
         autoscaling.plan(
@@ -205,6 +197,16 @@ pub(super) fn worker(
             warnings,
         )
     });
+    let workload = match (ctx.mode, kind) {
+        (Mode::Ray, _) => Workload::PodTemplate,
+        (_, WorkerKind::StatefulSet) => Workload::StatefulSet,
+        (_, WorkerKind::Deployment) => Workload::Deployment,
+    };
+    let replica_workloads = if multi_host && workload != Workload::PodTemplate {
+        replica_workloads(&full, &g.group_name, counts.clamped())
+    } else {
+        Vec::new()
+    };
     ResolvedGroup {
         node: NodeType::Worker,
         group: g.group_name,
@@ -215,13 +217,59 @@ pub(super) fn worker(
         overwrite_command,
         pods: if suspended { 0 } else { counts.pods() },
         replicas: counts,
-        workload: match (ctx.mode, kind) {
-            (Mode::Ray, _) => Workload::PodTemplate,
-            (_, WorkerKind::StatefulSet) => Workload::StatefulSet,
-            (_, WorkerKind::Deployment) => Workload::Deployment,
-        },
+        workload,
         hpa,
+        replica_workloads,
     }
+}
+
+/// A multi-host group is not gang-scheduled, and an HPA could not scale it in whole replicas.
+fn multi_host_warnings(
+    ctx: &Context<'_>,
+    g: &WorkerGroupSpec,
+    p: &str,
+    counts: &Replicas,
+    warnings: &mut Vec<Finding>,
+) {
+    warnings.push(
+        Finding::new(
+            Code::MultiHostNotGang,
+            child(p, "numOfHosts"),
+            format!(
+                "worker group {} has numOfHosts {}: its Pods are not scheduled as one unit per replica",
+                g.group_name, counts.hosts
+            ),
+        )
+        .help("use a gang scheduler if a partly running replica is a problem"),
+    );
+    if ctx.mode == Mode::Hpa && counts.min < counts.max {
+        warnings.push(
+            Finding::new(
+                Code::HpaMultiHost,
+                child(p, "numOfHosts"),
+                format!(
+                    "worker group {} has numOfHosts {}: a HorizontalPodAutoscaler cannot scale it in whole replicas, so it keeps its replica count ({})",
+                    g.group_name,
+                    counts.hosts,
+                    counts.clamped()
+                ),
+            )
+            .help("let Ray's autoscaler scale it (remove `raycc.io/autoscaler: hpa`), which adds and removes whole replicas"),
+        );
+    }
+}
+
+/// One workload per replica of a multi-host group whose workloads are named after `full`.
+fn replica_workloads(full: &str, group: &str, replicas: i32) -> Vec<ReplicaWorkload> {
+    // A label value has at most 63 characters; KubeRay keeps 57 of the group name likewise.
+    let prefix: String = group.chars().take(57).collect();
+    (0..replicas.max(0))
+        .map(|index| ReplicaWorkload {
+            object_name: names::fit(&format!("{full}-{index}"), names::MAX_STATEFULSET_NAME).0,
+            replica_name: format!("{prefix}-{index}"),
+            index,
+        })
+        .collect()
 }
 
 /// A group's replica numbers, with the operator's defaults (the head: one replica of one host).

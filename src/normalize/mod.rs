@@ -118,6 +118,22 @@ pub struct ResolvedGroup {
     pub workload: Workload,
     /// HPA, when autoscaled by one.
     pub hpa: Option<HpaPlan>,
+    /// A multi-host group that runs as StatefulSets or Deployments: one workload per replica,
+    /// each running the replica's `numOfHosts` Pods; empty otherwise.
+    pub replica_workloads: Vec<ReplicaWorkload>,
+}
+
+/// One replica of a multi-host group, as its own workload: the replica's Pods share labels
+/// that name the replica (KubeRay's multi-host labels), so they are created, kept and removed
+/// together, and a StatefulSet's ordinals are the hosts' indices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaWorkload {
+    /// The workload's name: the group's, `-<index>`.
+    pub object_name: String,
+    /// `ray.io/worker-group-replica-name`: `<group>-<index>`.
+    pub replica_name: String,
+    /// `ray.io/worker-group-replica-index`.
+    pub index: i32,
 }
 
 /// What runs a group's Pods.
@@ -173,6 +189,9 @@ pub struct ResolvedCluster {
     pub suspended: bool,
     /// Ray's autoscaler, when it scales the cluster.
     pub autoscaler: Option<Box<RayAutoscalerPlan>>,
+    /// `<cluster>-headless`, the workers' headless Service, when a group has more than one
+    /// host per replica.
+    pub headless_service: Option<String>,
     /// The head.
     pub head: ResolvedGroup,
     /// The worker groups, in input order.
@@ -263,6 +282,10 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
             Mode::Off => None,
         },
         suspended: spec.suspend.unwrap_or(false),
+        headless_service: workers
+            .iter()
+            .any(|g| g.replicas.hosts > 1)
+            .then(|| format!("{name}-headless")),
         autoscaler,
         auth,
         name,
@@ -405,16 +428,22 @@ mod tests {
             "autoscalerOptions": {"idleTimeoutSeconds": 7200, "upscalingMode": "Conservative"},
             "workerGroupSpecs": [
                 {"groupName": "fixed", "minReplicas": 2, "maxReplicas": 2},
-                {"groupName": "elastic", "minReplicas": 0, "maxReplicas": 3, "numOfHosts": 2}]}));
+                {"groupName": "elastic", "minReplicas": 0, "maxReplicas": 3},
+                {"groupName": "tpu", "replicas": 1, "minReplicas": 0, "maxReplicas": 3,
+                    "numOfHosts": 2}]}));
         v["metadata"]["annotations"] = serde_json::json!({"raycc.io/autoscaler": "hpa"});
         let (r, w) = resolve(v);
         assert!(r.autoscaler.is_none());
         assert_eq!(r.workers[0].hpa, None);
+        // A multi-host group keeps its replicas, as one workload per replica.
+        assert_eq!(r.workers[2].hpa, None);
+        assert_eq!(r.workers[2].replica_workloads.len(), 1);
+        assert!(codes(&w).contains(&Code::HpaMultiHost));
         assert_eq!(
             r.workers[1].hpa,
             Some(HpaPlan {
-                min_pods: 2,
-                max_pods: 6,
+                min_pods: 1,
+                max_pods: 3,
                 cpu_utilization: DEFAULT_HPA_CPU,
                 scale_down_window: MAX_STABILIZATION_SECONDS,
                 scale_up_percent: 100,
