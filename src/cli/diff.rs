@@ -1,25 +1,23 @@
 //! `raycc diff`: compile two versions of RayCluster sources and show what changes.
 //!
 //! `raycc diff OLD NEW` compares two files or folders; `--base REV [PATH...]` compares the
-//! sources at a git revision (read with `git ls-tree` and `git cat-file`, no checkout touched)
-//! with the working tree; `--against DIR [PATH...]` compares previously rendered manifests
-//! with what the sources compile to now. Exit codes follow `kubectl diff`: 0 no difference,
-//! 1 differences, 2 an error (including invalid input on either side).
+//! sources at a git revision (read by `git.rs`, no checkout touched) with the working tree;
+//! `--against DIR [PATH...]` compares previously rendered manifests with what the sources
+//! compile to now. Exit codes follow `kubectl diff`: 0 no difference, 1 differences, 2 an
+//! error (including invalid input on either side).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use raycc::compile::{Input, Keep, OutputDoc, Run, compile_with};
 use raycc::diff::{DiffReport, diff, render_json, render_markdown, render_text};
 use raycc::normalize::Options;
 use serde_json::Value;
 
-use super::inputs::{SourceFile, is_yaml, read_inputs};
+use super::git;
+use super::inputs::{SourceFile, read_inputs};
 use super::options::OptionsArgs;
 use super::render::{Style, human};
 use super::{ColorChoice, EXIT_ERROR, EXIT_INVALID, EXIT_OK, threads, write_stdout};
@@ -72,7 +70,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
         }
     };
     let (old, new) = if let Some(rev) = &args.base {
-        (git_files(rev, &sources())?, read_inputs(&sources())?)
+        (git::files_at(rev, &sources())?, read_inputs(&sources())?)
     } else if let Some(dir) = &args.against {
         // Rendered manifests hold no RayClusters: compiling them passes every object through.
         let rendered = read_inputs(&[dir.to_string_lossy().into_owned()])?;
@@ -175,84 +173,4 @@ fn by_source(docs: &[OutputDoc]) -> BTreeMap<&str, Vec<&Value>> {
         groups.entry(d.source.as_str()).or_default().push(&d.value);
     }
     groups
-}
-
-fn git(args: &[&str]) -> anyhow::Result<Vec<u8>> {
-    let out = Command::new("git")
-        .args(args)
-        .stderr(Stdio::piped())
-        .output()
-        .context("cannot run git")?;
-    if !out.status.success() {
-        bail!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(out.stdout)
-}
-
-/// The `*.yaml`/`*.yml` files under `paths` at revision `rev`, read in one `git cat-file`.
-fn git_files(rev: &str, paths: &[String]) -> anyhow::Result<Vec<SourceFile>> {
-    let prefix = String::from_utf8(git(&["rev-parse", "--show-prefix"])?)?
-        .trim()
-        .to_string();
-    let mut ls = vec!["ls-tree", "-r", "-z", "--full-name", rev, "--"];
-    ls.extend(paths.iter().map(String::as_str));
-    let listing = git(&ls)?;
-    // `<mode> SP <type> SP <object> TAB <path>`: blobs are requested by object name, which
-    // spares git resolving `rev:path` through the trees once per file.
-    let mut blobs: Vec<(String, String)> = listing
-        .split(|b| *b == 0)
-        .filter_map(|entry| {
-            let entry = String::from_utf8_lossy(entry);
-            let (header, name) = entry.split_once('\t')?;
-            let mut fields = header.split(' ');
-            let (_mode, kind, object) = (fields.next()?, fields.next()?, fields.next()?);
-            (kind == "blob" && is_yaml(Path::new(name)))
-                .then(|| (name.to_string(), object.to_string()))
-        })
-        .collect();
-    blobs.sort();
-    if blobs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut child = Command::new("git")
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("cannot run git cat-file")?;
-    let mut stdin = child.stdin.take().context("git cat-file has no stdin")?;
-    let request = blobs.iter().fold(String::new(), |mut acc, (_, object)| {
-        let _ = writeln!(acc, "{object}");
-        acc
-    });
-    let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
-    let mut reader = BufReader::new(child.stdout.take().context("git cat-file has no stdout")?);
-    let mut files = Vec::with_capacity(blobs.len());
-    for (name, _) in blobs {
-        let mut header = String::new();
-        reader.read_line(&mut header)?;
-        let size: usize = header
-            .split_whitespace()
-            .nth(2)
-            .and_then(|s| s.parse().ok())
-            .with_context(|| format!("git cat-file cannot read {rev}:{name}: {}", header.trim()))?;
-        let mut bytes = vec![0; size];
-        reader.read_exact(&mut bytes)?;
-        let mut newline = [0u8; 1];
-        reader.read_exact(&mut newline)?;
-        let shown = name.strip_prefix(&prefix).unwrap_or(&name);
-        files.push(SourceFile {
-            name: format!("{rev}:{shown}"),
-            bytes,
-        });
-    }
-    writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("git cat-file writer failed"))??;
-    child.wait()?;
-    Ok(files)
 }

@@ -5,6 +5,7 @@
 mod compile;
 mod diff;
 mod explain;
+mod git;
 mod inputs;
 mod krm;
 mod options;
