@@ -19,7 +19,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{Document, Source, SpanMap, Usage, push_index, push_key, walk};
+use super::value::{push_index, push_key};
+use super::{Document, Source, SpanMap, Usage, walk};
 use crate::diagnostic::Span;
 
 /// Deepest nesting read here; deeper input is left to serde-saphyr and its depth budget.
