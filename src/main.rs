@@ -1,6 +1,7 @@
 //! The `raycc` binary: parse arguments, run the command, map the result to an exit code.
-//! Exit codes: 0 success (warnings allowed), 1 invalid input, 2 usage or I/O error.
-//! A closed stdout (`raycc compile x | head`) ends quietly with 0.
+//! Exit codes: 0 success (warnings allowed), 1 invalid input (for `diff`: differences), 2 usage
+//! or I/O error, 130 interrupted by SIGINT or SIGTERM while `compile -o DIR` was writing
+//! (nothing written). A closed stdout (`raycc compile x | head`) ends quietly with 0.
 
 mod cli;
 
