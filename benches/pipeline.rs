@@ -87,6 +87,7 @@ fn compiled_values(stream: &str) -> Vec<Value> {
         &Options::default(),
     )
     .documents
+    .into_values()
     .into_iter()
     .map(|d| d.value)
     .collect()

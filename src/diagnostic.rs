@@ -142,6 +142,30 @@ pub struct Diagnostic {
     pub related: Option<(Span, String)>,
 }
 
+/// How many errors and warnings a list of diagnostics holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Diagnostics of severity error.
+    pub errors: usize,
+    /// Diagnostics of severity warning.
+    pub warnings: usize,
+}
+
+impl Counts {
+    /// Counts the errors and warnings in `diagnostics`.
+    #[must_use]
+    pub fn of(diagnostics: &[Diagnostic]) -> Counts {
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        Counts {
+            errors,
+            warnings: diagnostics.len() - errors,
+        }
+    }
+}
+
 /// Turns findings into diagnostics for `file`, using the document's span table.
 /// A pointer with no recorded span falls back to its nearest recorded ancestor.
 #[must_use]

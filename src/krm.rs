@@ -25,7 +25,7 @@ use serde_json::{Map, Value, json};
 use thiserror::Error;
 
 use crate::compile::{Compiled, compile_document};
-use crate::diagnostic::{Diagnostic, Finding, Severity, field_path, locate};
+use crate::diagnostic::{Counts, Diagnostic, Finding, field_path, locate};
 use crate::layout;
 use crate::normalize::{Options, WorkerKind};
 use crate::parse::SpanMap;
@@ -74,9 +74,7 @@ impl Processed {
     /// True when any result is an error.
     #[must_use]
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        Counts::of(&self.diagnostics).errors > 0
     }
 }
 

@@ -97,6 +97,7 @@ fn kuberay_samples_compile_or_are_refused_with_a_documented_code() {
 fn ray_container_arg(out: &Output, name: &str) -> String {
     let doc = out
         .documents
+        .values()
         .iter()
         .find(|d| d.value["kind"] == "StatefulSet" && d.value["metadata"]["name"] == name)
         .unwrap_or_else(|| panic!("no StatefulSet {name}"));

@@ -42,7 +42,12 @@ fn every_fuzz_corpus_input_compiles_or_fails_cleanly() {
             .into_iter()
             .map(|d| d.value)
             .collect();
-        let values: Vec<Value> = out.documents.iter().map(|d| d.value.clone()).collect();
+        let values: Vec<Value> = out
+            .documents
+            .values()
+            .iter()
+            .map(|d| d.value.clone())
+            .collect();
         assert_eq!(docs, values, "{}", path.display());
         assert_eq!(raycc::emit::emit(&docs), yaml, "{}", path.display());
     }

@@ -180,7 +180,7 @@ proptest! {
         if !a.has_errors() {
             let out = a.yaml();
             prop_assert_eq!(raycc::emit::emit(&documents(out.as_bytes())), out);
-            for d in &a.documents {
+            for d in a.documents.values() {
                 let name = d.value["metadata"]["name"].as_str().unwrap_or_default();
                 prop_assert!(name.len() <= 63 && !name.is_empty());
                 if d.value["kind"] == "StatefulSet" {

@@ -230,7 +230,11 @@ fn numbers_out_of_range_or_of_the_wrong_kind_are_errors() {
 fn compiled(yaml: &str) -> Vec<Value> {
     let out = run(yaml.as_bytes());
     assert!(!out.has_errors(), "{:?}", out.diagnostics);
-    out.documents.into_iter().map(|d| d.value).collect()
+    out.documents
+        .into_values()
+        .into_iter()
+        .map(|d| d.value)
+        .collect()
 }
 
 #[test]
@@ -316,7 +320,7 @@ fn names_at_and_beyond_every_length_limit() {
     assert!(warnings(&out).is_empty(), "{:?}", out.diagnostics);
     let out = run(named("c", &group_for(53)).as_bytes());
     assert_eq!(warnings(&out), [Code::NameShortened]);
-    for d in &out.documents {
+    for d in out.documents.values() {
         let name = d.value["metadata"]["name"].as_str().unwrap();
         assert!(name.len() <= 52, "{name}");
     }

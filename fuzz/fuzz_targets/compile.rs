@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         .into_iter()
         .map(|d| d.value)
         .collect();
-    let values: Vec<serde_json::Value> = out.documents.iter().map(|d| d.value.clone()).collect();
+    let values: Vec<serde_json::Value> = out.documents.values().iter().map(|d| d.value.clone()).collect();
     assert_eq!(docs, values, "emitted YAML reads back as the same objects");
     assert_eq!(raycc::emit::emit(&docs), yaml, "emit is a fixed point");
     assert!(!raycc::diff::diff(&values, &values).has_differences());

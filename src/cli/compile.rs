@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use raycc::compile::{Input, Keep, Output, Run, compile_with, mentions_raycluster};
+use raycc::compile::{Documents, Input, Keep, Output, Run, compile_with, mentions_raycluster};
 use raycc::diagnostic::Severity;
 use raycc::layout;
 use raycc::normalize::Options;
@@ -148,9 +148,9 @@ fn run_pipeline(
 }
 
 /// Writes the compiled stream to stdout, piece by piece.
-fn write_stream(stream: &raycc::emit::Stream) -> anyhow::Result<()> {
+fn write_stream(documents: &Documents) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    for piece in stream.pieces() {
+    for piece in documents.pieces() {
         out.write_all(piece.as_bytes())?;
     }
     out.flush()?;
@@ -196,9 +196,9 @@ pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_INVALID);
     }
     match &args.output {
-        None => write_stream(&output.stream)?,
+        None => write_stream(&output.documents)?,
         Some(dir) => {
-            let mut files = layout::plan(&output.documents)?;
+            let mut files = layout::plan(output.documents.values())?;
             if args.kustomization {
                 files.push(layout::kustomization(&files));
             }

@@ -122,7 +122,7 @@ fn compiled_docs(files: &[&SourceFile], opts: &Options, style: Style) -> Option<
         eprint!("{}", human(&out.diagnostics, &sources, out.files, style));
         return None;
     }
-    Some(out.documents)
+    Some(out.documents.into_values())
 }
 
 /// Compiles both sides (old first; invalid input on either side prints its diagnostics and

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use raycc::diagnostic::{Diagnostic, Severity, Span};
+use raycc::diagnostic::{Counts, Diagnostic, Severity, Span};
 
 use super::ColorChoice;
 
@@ -80,11 +80,7 @@ pub fn human(
         render_one(&mut out, d, file_lines, style);
         out.push('\n');
     }
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = diags.len() - errors;
+    let Counts { errors, warnings } = Counts::of(diags);
     let _ = writeln!(
         out,
         "raycc: {files} {} checked, {errors} {}, {warnings} {}",

@@ -6,13 +6,13 @@
 
 use serde_json::{Value, json};
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Counts, Diagnostic, Span};
 
 /// Renders the JSON report for `files` checked inputs:
 /// `{"diagnostics": [...], "summary": {"files", "errors", "warnings"}}`.
 #[must_use]
 pub fn json(diags: &[Diagnostic], files: usize) -> String {
-    let (errors, warnings) = super::counts(diags);
+    let Counts { errors, warnings } = Counts::of(diags);
     let list: Vec<Value> = diags.iter().map(one).collect();
     let doc = json!({
         "diagnostics": list,

@@ -25,19 +25,10 @@ pub use gitlab::gitlab;
 pub use json::json;
 pub use sarif::sarif;
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Span};
 
 /// The name standard input has in reports that need a path.
 const STDIN: &str = "stdin";
-
-/// The number of errors and warnings.
-fn counts(diags: &[Diagnostic]) -> (usize, usize) {
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    (errors, diags.len() - errors)
-}
 
 /// Where a span ends, when that is known. The parser records only the start of some nodes
 /// (a block mapping, for one), which leaves a span that ends where it starts; reports then give
