@@ -3,7 +3,7 @@
 # (`try-repo`, which builds raycc with `cargo install` as users get it), kubectl's kustomize
 # runs the legacy exec plugin of examples/kustomize and builds the Argo CD sidecar component
 # of deploy/argocd, and the binary the Dockerfile ships is built for the target it names.
-# The Rust side of each integration is tested in tests/integrations.rs.
+# The Rust side of each integration is tested in tests/it/integrations.rs.
 #
 # Installs pinned pre-commit and kubectl on first use, into the virtualenv the other CI
 # scripts use (scripts/k8s-validate.sh, scripts/kubectl-check.sh: same kubectl pin).

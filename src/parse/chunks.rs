@@ -182,6 +182,7 @@ impl Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::tests::input_dirs;
     use crate::parse::{READER_STACK_BYTES, parse};
 
     /// The documents of `source` parsed piece by piece, as `compile` does, or `None` when
@@ -283,13 +284,8 @@ mod tests {
     fn parses_pieces_of_every_fuzz_and_sample_input_like_the_whole() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut inputs = Vec::new();
-        for dir in [
-            "fuzz/seeds",
-            "fuzz/corpus/compile",
-            "../shared/kuberay/samples",
-            "fixtures/compile",
-        ] {
-            if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
+        for dir in input_dirs() {
+            if let Ok(entries) = std::fs::read_dir(dir) {
                 inputs.extend(entries.filter_map(|e| std::fs::read(e.ok()?.path()).ok()));
             }
         }

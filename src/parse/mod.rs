@@ -379,9 +379,25 @@ fn walk(text: &str, mut line: usize, mut column: usize) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The folders of every input the tests have: the fuzz corpus, the KubeRay samples (when
+    /// they are there), the fixtures (which are also the fuzzer's seeds) and the goldens.
+    pub(crate) fn input_dirs() -> Vec<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![
+            root.join("fuzz/corpus/compile"),
+            root.join("../shared/kuberay/samples"),
+        ];
+        for top in ["fixtures", "fixtures-diff", "golden"] {
+            if let Ok(entries) = std::fs::read_dir(root.join(top)) {
+                dirs.extend(entries.filter_map(|e| Some(e.ok()?.path())));
+            }
+        }
+        dirs
+    }
 
     fn one(yaml: &str) -> Document {
         let mut docs = parse(yaml.as_bytes()).unwrap();

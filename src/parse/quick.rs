@@ -955,19 +955,8 @@ mod tests {
 
     #[test]
     fn reads_every_fuzz_sample_and_golden_input_as_serde_saphyr_does() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut dirs = vec![
-            root.join("fuzz/seeds"),
-            root.join("fuzz/corpus/compile"),
-            root.join("../shared/kuberay/samples"),
-        ];
-        for top in ["fixtures", "golden"] {
-            if let Ok(entries) = std::fs::read_dir(root.join(top)) {
-                dirs.extend(entries.filter_map(|e| Some(e.ok()?.path())));
-            }
-        }
         let (mut read_quickly, mut total) = (0, 0);
-        for dir in dirs {
+        for dir in crate::parse::tests::input_dirs() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };

@@ -3,19 +3,18 @@
 //! operator"; for `ray-cluster.sample.yaml` the `ray start` commands equal the operator's.
 //! When the corpus is absent the tests print a notice and pass.
 
-// Test helpers panic on unexpected input by design.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::fs;
 use std::path::PathBuf;
 
 use raycc::codes::Code;
-use raycc::compile::{Input, Output, compile};
+use raycc::compile::Output;
 use raycc::diagnostic::Severity;
 use raycc::normalize::Options;
 
+use crate::harness::{compile_bytes, root};
+
 fn samples_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/kuberay/samples");
+    let dir = root().join("../shared/kuberay/samples");
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -30,13 +29,7 @@ fn samples_dir() -> Option<PathBuf> {
 fn compile_file(path: &PathBuf, opts: &Options) -> Output {
     let bytes = fs::read(path).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    compile(
-        &[Input {
-            name: &name,
-            bytes: &bytes,
-        }],
-        opts,
-    )
+    compile_bytes(&name, &bytes, opts)
 }
 
 #[test]

@@ -2,11 +2,6 @@
 //! back to itself; every golden object round-trips through the k8s-openapi types; compile
 //! never panics on generated RayClusters.
 
-// Test helpers panic on unexpected input by design.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::fs;
 use std::path::PathBuf;
 
@@ -14,11 +9,10 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Service;
 use proptest::prelude::*;
-use raycc::compile::{Input, compile};
 use raycc::normalize::Options;
 use serde_json::Value;
 
-use common::root;
+use crate::harness::{compile_bytes, documents, root};
 
 fn yaml_files(dir: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(root().join(dir))
@@ -30,14 +24,9 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
     v
 }
 
-fn compile_bytes(bytes: &[u8]) -> String {
-    let out = compile(
-        &[Input {
-            name: "in.yaml",
-            bytes,
-        }],
-        &Options::default(),
-    );
+/// The YAML `bytes` compile to, which must compile without errors.
+fn compiled_yaml(bytes: &[u8]) -> String {
+    let out = compile_bytes("in.yaml", bytes, &Options::default());
     assert!(!out.has_errors(), "{:?}", out.diagnostics);
     out.yaml()
 }
@@ -74,21 +63,13 @@ fn shuffled_json(v: &Value, seed: &mut u64) -> String {
     }
 }
 
-fn documents(bytes: &[u8]) -> Vec<Value> {
-    raycc::parse::parse(bytes)
-        .unwrap()
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
-}
-
 #[test]
 fn compiling_twice_gives_the_same_bytes() {
     for f in yaml_files("fixtures/compile") {
         let bytes = fs::read(&f).unwrap();
         assert_eq!(
-            compile_bytes(&bytes),
-            compile_bytes(&bytes),
+            compiled_yaml(&bytes),
+            compiled_yaml(&bytes),
             "{}",
             f.display()
         );
@@ -98,7 +79,7 @@ fn compiling_twice_gives_the_same_bytes() {
 #[test]
 fn emitted_yaml_parses_back_to_the_same_bytes() {
     for f in yaml_files("fixtures/compile") {
-        let out = compile_bytes(&fs::read(&f).unwrap());
+        let out = compiled_yaml(&fs::read(&f).unwrap());
         let again = raycc::emit::emit(&documents(out.as_bytes()));
         assert_eq!(out, again, "{}", f.display());
     }
@@ -135,7 +116,7 @@ proptest! {
     fn shuffled_keys_give_the_same_bytes(seed in any::<u64>()) {
         for f in yaml_files("fixtures/compile") {
             let bytes = fs::read(&f).unwrap();
-            let want = compile_bytes(&bytes);
+            let want = compiled_yaml(&bytes);
             let mut s = seed;
             let shuffled = documents(&bytes).iter().fold(String::new(), |mut acc, d| {
                 acc.push_str("---\n");
@@ -143,7 +124,7 @@ proptest! {
                 acc.push('\n');
                 acc
             });
-            prop_assert_eq!(&compile_bytes(shuffled.as_bytes()), &want, "{}", f.display());
+            prop_assert_eq!(&compiled_yaml(shuffled.as_bytes()), &want, "{}", f.display());
         }
     }
 
@@ -174,8 +155,8 @@ proptest! {
             "spec": {"rayVersion": "2.52.0", "enableInTreeAutoscaling": autoscaling, "workerGroupSpecs": groups}
         });
         let text = serde_json::to_string(&cluster).unwrap();
-        let a = compile(&[Input { name: "gen.yaml", bytes: text.as_bytes() }], &Options::default());
-        let b = compile(&[Input { name: "gen.yaml", bytes: text.as_bytes() }], &Options::default());
+        let a = compile_bytes("gen.yaml", text.as_bytes(), &Options::default());
+        let b = compile_bytes("gen.yaml", text.as_bytes(), &Options::default());
         prop_assert_eq!(&a, &b);
         if !a.has_errors() {
             let out = a.yaml();

@@ -1,23 +1,17 @@
 //! Golden tests: every `fixtures/<group>/<case>.yaml` is compiled by the real binary and its
 //! stdout, stderr and exit code are compared with `golden/<group>/<case>.yaml`, `.stderr` and
-//! `.exit` (each present only when non-empty / non-zero). A golden file without a fixture
-//! fails, and so does a missing one. `UPDATE_GOLDEN=1 cargo test` rewrites them.
+//! `.exit` (each present only when non-empty / non-zero, as every golden file in
+//! [`crate::harness`]). A golden file without a fixture fails, and so does a missing one.
+//! `UPDATE_GOLDEN=1 cargo test` rewrites them.
 //!
 //! A fixture whose first line is `# raycc-args: ...` passes those arguments to `raycc compile`.
 
-// Test helpers panic on unexpected input by design.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use raycc::codes::Code;
 
-use common::{files_under, root};
+use crate::harness::{Goldens, exit_text, files_under, raycc_command, root};
 
 struct Run {
     stdout: String,
@@ -32,14 +26,11 @@ fn run_fixture(rel: &Path) -> Run {
         .next()
         .unwrap_or_default()
         .to_string();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_raycc"));
-    cmd.current_dir(root()).arg("compile").arg("--color=never");
+    let mut cmd = raycc_command(&["compile", "--color=never"]);
     if let Some(args) = first.strip_prefix("# raycc-args:") {
         cmd.args(args.split_whitespace());
     }
-    cmd.arg(rel);
-    cmd.env_remove("NO_COLOR");
-    let out = cmd.output().unwrap();
+    let out = cmd.arg(rel).output().unwrap();
     Run {
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
@@ -49,14 +40,12 @@ fn run_fixture(rel: &Path) -> Run {
 
 #[test]
 fn every_fixture_matches_its_golden_files() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let fixtures: Vec<PathBuf> = files_under(&root().join("fixtures"))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     assert!(!fixtures.is_empty());
-    let mut expected_files = BTreeSet::new();
-    let mut failures = Vec::new();
+    let mut goldens = Goldens::new();
     for fixture in &fixtures {
         let rel = fixture.strip_prefix(root()).unwrap();
         let case = fixture
@@ -65,45 +54,12 @@ fn every_fixture_matches_its_golden_files() {
             .with_extension("");
         let golden = root().join("golden").join(&case);
         let run = run_fixture(rel);
-        let exit = if run.exit == 0 {
-            String::new()
-        } else {
-            format!("{}\n", run.exit)
-        };
-        for (ext, actual) in [
-            ("yaml", &run.stdout),
-            ("stderr", &run.stderr),
-            ("exit", &exit),
-        ] {
-            let path = golden.with_extension(ext);
-            if update {
-                if actual.is_empty() {
-                    let _ = fs::remove_file(&path);
-                } else {
-                    fs::create_dir_all(path.parent().unwrap()).unwrap();
-                    fs::write(&path, actual).unwrap();
-                }
-            }
-            if !actual.is_empty() {
-                expected_files.insert(path.clone());
-            }
-            let want = fs::read_to_string(&path).unwrap_or_default();
-            if &want != actual {
-                failures.push(format!(
-                    "{}: {ext} differs (run UPDATE_GOLDEN=1 cargo test and review the diff)\n--- want\n{want}\n--- got\n{actual}",
-                    rel.display()
-                ));
-            }
-        }
+        let name = rel.display().to_string();
+        goldens.check(&name, golden.with_extension("yaml"), &run.stdout);
+        goldens.check(&name, golden.with_extension("stderr"), &run.stderr);
+        goldens.check(&name, golden.with_extension("exit"), &exit_text(run.exit));
     }
-    let present: BTreeSet<PathBuf> = files_under(&root().join("golden")).into_iter().collect();
-    for orphan in present.difference(&expected_files) {
-        failures.push(format!(
-            "{} has no fixture (or its output is now empty)",
-            orphan.display()
-        ));
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    goldens.finish(&root().join("golden"));
 }
 
 #[test]

@@ -9,21 +9,15 @@
 //! the GitHub workflow commands are parsed the way the Actions runner parses them, and the
 //! human format's colour choice, `--deny-warnings` and where each report goes are checked.
 
-// Test helpers panic on unexpected input by design.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use raycc::codes::Code;
 use raycc::diagnostic::{Diagnostic, Span};
 use serde_json::Value;
 
-use common::{files_under, root, with_stdin};
+use crate::harness::{Goldens, files_under, raycc, raycc_command, raycc_stdin, root, text};
 
 /// Warning fixtures that get format goldens too (every invalid fixture does).
 const WARNING_CASES: &[&str] = &["hpa-warnings", "operator-only"];
@@ -35,37 +29,6 @@ const FORMATS: &[(&str, &str)] = &[
     ("sarif", "sarif"),
     ("gitlab", "json"),
 ];
-
-fn raycc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_raycc"))
-        .current_dir(root())
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .unwrap()
-}
-
-fn raycc_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_raycc"));
-    cmd.current_dir(root()).args(args).env_remove("NO_COLOR");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn raycc_stdin(args: &[&str], input: &[u8]) -> Output {
-    with_stdin(
-        Command::new(env!("CARGO_BIN_EXE_raycc"))
-            .current_dir(root())
-            .args(args),
-        input,
-    )
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
 
 /// The fixtures with format goldens, as paths relative to the crate root.
 fn cases() -> Vec<PathBuf> {
@@ -94,24 +57,21 @@ fn golden_exit(fixture: &Path) -> i32 {
 
 #[test]
 fn every_format_matches_its_golden_files() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut expected = BTreeSet::new();
-    let mut failures = Vec::new();
+    let mut goldens = Goldens::new();
     for fixture in cases() {
         let fixture_arg = fixture.to_str().unwrap();
         let case = fixture.strip_prefix("fixtures").unwrap();
         for (format, ext) in FORMATS {
             let out = raycc(&["validate", "--format", format, fixture_arg]);
-            let got = text(&out.stdout);
             let exit = out.status.code().unwrap();
             if exit != golden_exit(&fixture) {
-                failures.push(format!(
+                goldens.fail(format!(
                     "{fixture_arg} --format {format}: exit {exit}, the human golden says {}",
                     golden_exit(&fixture)
                 ));
             }
             if !out.stderr.is_empty() {
-                failures.push(format!(
+                goldens.fail(format!(
                     "{fixture_arg} --format {format}: unexpected stderr\n{}",
                     text(&out.stderr)
                 ));
@@ -121,26 +81,11 @@ fn every_format_matches_its_golden_files() {
                 .join(format)
                 .join(case)
                 .with_extension(ext);
-            if update {
-                fs::create_dir_all(path.parent().unwrap()).unwrap();
-                fs::write(&path, &got).unwrap();
-            }
-            let want = fs::read_to_string(&path).unwrap_or_default();
-            if want != got {
-                failures.push(format!(
-                    "{fixture_arg} --format {format} differs from {} (run UPDATE_GOLDEN=1 cargo test and review the diff)\n--- want\n{want}\n--- got\n{got}",
-                    path.display()
-                ));
-            }
-            expected.insert(path);
+            let name = format!("{fixture_arg} --format {format}");
+            goldens.check(&name, path, &text(&out.stdout));
         }
     }
-    for orphan in files_under(&root().join("golden-formats")) {
-        if !expected.contains(&orphan) {
-            failures.push(format!("{} has no fixture", orphan.display()));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    goldens.finish(&root().join("golden-formats"));
 }
 
 /// Reads every golden of one format.
@@ -895,12 +840,8 @@ fn compile_keeps_stdout_for_manifests_and_reports_on_stderr() {
             assert!(!v.is_null());
         }
     }
-    let out = raycc(&[
-        "compile",
-        "--format",
-        "json",
-        "fixtures/invalid/wrong-type.yaml",
-    ]);
+    let wrong_type = "fixtures/invalid/wrong-type.yaml";
+    let out = raycc(&["compile", "--format", "json", wrong_type]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let v: Value = serde_json::from_slice(&out.stderr).unwrap();
@@ -1009,11 +950,21 @@ fn auto_colour_is_off_when_stderr_is_not_a_terminal_or_no_color_is_set() {
     let f = "fixtures/invalid/min-replicas-above-max.yaml";
     let piped = text(&raycc(&["validate", f]).stderr);
     assert!(!piped.contains(ESC), "{piped:?}");
-    let no_color =
-        text(&raycc_env(&["validate", "--color", "auto", f], &[("NO_COLOR", "1")]).stderr);
+    let no_color = text(
+        &raycc_command(&["validate", "--color", "auto", f])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+            .stderr,
+    );
     assert!(!no_color.contains(ESC));
-    let forced =
-        text(&raycc_env(&["validate", "--color", "always", f], &[("NO_COLOR", "1")]).stderr);
+    let forced = text(
+        &raycc_command(&["validate", "--color", "always", f])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+            .stderr,
+    );
     assert!(forced.contains(ESC), "--color always wins over NO_COLOR");
 }
 

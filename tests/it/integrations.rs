@@ -5,11 +5,6 @@
 //! `compile -o DIR --kustomization`. The checks that need the real tools (pre-commit,
 //! kubectl's kustomize) are in `scripts/integrations.sh`.
 
-// Test helpers panic on unexpected input by design.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,7 +12,9 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use common::{root, temp_dir, with_stdin};
+use crate::harness::{
+    assert_exit, documents, raycc, raycc_command, raycc_stdin, root, temp_dir, with_stdin,
+};
 
 /// `PATH` with the folder of the raycc under test first, as an installed raycc would be.
 fn path_with_raycc() -> OsString {
@@ -37,23 +34,8 @@ fn run(mut cmd: Command, input: &[u8]) -> Output {
     )
 }
 
-fn raycc(args: &[&str], input: &[u8]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_raycc"));
-    cmd.current_dir(root()).args(args);
-    run(cmd, input)
-}
-
-/// Every document of a YAML stream, as raycc reads YAML.
-fn docs(bytes: &[u8]) -> Vec<Value> {
-    raycc::parse::parse(bytes)
-        .unwrap()
-        .into_iter()
-        .map(|d| d.value)
-        .collect()
-}
-
 fn yaml_file(rel: &str) -> Value {
-    let mut d = docs(&fs::read(root().join(rel)).unwrap());
+    let mut d = documents(&fs::read(root().join(rel)).unwrap());
     assert_eq!(d.len(), 1, "{rel} holds one document");
     d.remove(0)
 }
@@ -85,19 +67,10 @@ spec:
     maxReplicas: 2
 ";
 
-const INVALID_CLUSTER: &str = "\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: train
-spec:
-  rayVersion: \"2.52.0\"
-  workerGroupSpecs:
-  - groupName: cpu
-    replicas: 1
-    minReplicas: 5
-    maxReplicas: 2
-";
+/// [`CLUSTER`] with minReplicas above maxReplicas (RC201 at line 10, column 18).
+fn invalid_cluster() -> String {
+    CLUSTER.replace("minReplicas: 1", "minReplicas: 5")
+}
 
 const CONFIGMAP: &str = "\
 apiVersion: v1
@@ -165,13 +138,9 @@ fn argo_app(files: &[(&str, &str)]) -> PathBuf {
 fn argo_cd_generate_compiles_the_app_folder_into_the_app_namespace() {
     let app = argo_app(&[("ray.yaml", CLUSTER), ("extra/settings.yaml", CONFIGMAP)]);
     let out = argo_generate(&app, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert!(out.stderr.is_empty(), "a clean run logs nothing");
-    let objects = docs(&out.stdout);
+    let objects = documents(&out.stdout);
     assert_eq!(
         kinds(&objects),
         [
@@ -207,7 +176,7 @@ fn argo_cd_generate_reads_parameters_from_param_variables() {
         ],
     );
     assert!(out.status.success());
-    let objects = docs(&out.stdout);
+    let objects = documents(&out.stdout);
     assert_eq!(objects[3]["kind"], "Deployment");
     assert!(String::from_utf8_lossy(&out.stdout).contains("train-head-svc.ml.svc.corp.example"));
 }
@@ -229,7 +198,10 @@ fn argo_cd_generate_fails_on_warnings_when_asked() {
 
 #[test]
 fn argo_cd_generate_fails_with_located_errors_and_no_manifests() {
-    let app = argo_app(&[("ray.yaml", INVALID_CLUSTER), ("settings.yaml", CONFIGMAP)]);
+    let app = argo_app(&[
+        ("ray.yaml", &invalid_cluster()),
+        ("settings.yaml", CONFIGMAP),
+    ]);
     let out = argo_generate(&app, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "nothing for Argo CD to prune with");
@@ -371,14 +343,10 @@ stringData:
 
 #[test]
 fn helm_post_renderer_expands_rayclusters_and_passes_everything_else_through() {
-    let out = raycc(&["compile", "-"], HELM_STREAM.as_bytes());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let input = docs(HELM_STREAM.as_bytes());
-    let output = docs(&out.stdout);
+    let out = raycc_stdin(&["compile", "-"], HELM_STREAM.as_bytes());
+    assert_exit(&out, 0);
+    let input = documents(HELM_STREAM.as_bytes());
+    let output = documents(&out.stdout);
     assert_eq!(
         kinds(&output),
         [
@@ -406,8 +374,8 @@ fn helm_post_renderer_expands_rayclusters_and_passes_everything_else_through() {
 
 #[test]
 fn helm_post_renderer_fails_helm_on_an_invalid_raycluster() {
-    let stream = format!("---\n{CONFIGMAP}---\n{INVALID_CLUSTER}");
-    let out = raycc(&["compile", "-"], stream.as_bytes());
+    let stream = format!("---\n{CONFIGMAP}---\n{}", invalid_cluster());
+    let out = raycc_stdin(&["compile", "-"], stream.as_bytes());
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin>:18:18"));
@@ -418,7 +386,7 @@ fn helm_4_plugin_script_runs_the_post_renderer() {
     let script = root().join("examples/helm/raycc-postrenderer/postrender.sh");
     let out = run(Command::new(script), HELM_STREAM.as_bytes());
     assert!(out.status.success());
-    assert_eq!(docs(&out.stdout).len(), 6);
+    assert_eq!(documents(&out.stdout).len(), 6);
 }
 
 // ---- kustomize -----------------------------------------------------------------------------
@@ -434,7 +402,7 @@ fn resource_list(items: &[Value], config: &Value) -> Vec<u8> {
 }
 
 fn with_annotations(yaml: &str, annotations: Value) -> Value {
-    let mut v = docs(yaml.as_bytes()).remove(0);
+    let mut v = documents(yaml.as_bytes()).remove(0);
     v["metadata"]["annotations"] = annotations;
     v
 }
@@ -465,14 +433,10 @@ fn krm_function_compiles_a_transformer_resource_list() {
         }),
     );
     let config = yaml_file("examples/krm/raycc.yaml");
-    let out = raycc(&["krm"], &resource_list(&[cm.clone(), ray], &config));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = raycc_stdin(&["krm"], &resource_list(&[cm.clone(), ray], &config));
+    assert_exit(&out, 0);
     assert!(out.stderr.is_empty());
-    let list = docs(&out.stdout).remove(0);
+    let list = documents(&out.stdout).remove(0);
     assert_eq!(list["kind"], "ResourceList");
     assert_eq!(list["apiVersion"], "config.kubernetes.io/v1");
     let items = list["items"].as_array().unwrap();
@@ -503,17 +467,17 @@ fn krm_function_compiles_a_transformer_resource_list() {
 #[test]
 fn krm_function_reports_errors_in_results_and_on_stderr() {
     let ray = with_annotations(
-        INVALID_CLUSTER,
+        &invalid_cluster(),
         json!({"internal.config.kubernetes.io/path": "ray.yaml"}),
     );
     let config = json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "raycc"}, "data": {"workerKind": "StatefulSet"}});
-    let out = raycc(
+    let out = raycc_stdin(
         &["krm", "--color", "never"],
         &resource_list(&[ray], &config),
     );
     assert_eq!(out.status.code(), Some(1));
-    let list = docs(&out.stdout).remove(0);
+    let list = documents(&out.stdout).remove(0);
     assert_eq!(
         list["results"][0],
         json!({
@@ -533,12 +497,12 @@ fn krm_function_reports_errors_in_results_and_on_stderr() {
 
 #[test]
 fn krm_function_refuses_bad_input_and_bad_options_with_exit_2() {
-    let not_a_list = raycc(&["krm"], CONFIGMAP.as_bytes());
+    let not_a_list = raycc_stdin(&["krm"], CONFIGMAP.as_bytes());
     assert_eq!(not_a_list.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&not_a_list.stderr).contains("not a ResourceList"));
 
     let typo = json!({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"workerkind": "x"}});
-    let out = raycc(&["krm"], &resource_list(&[], &typo));
+    let out = raycc_stdin(&["krm"], &resource_list(&[], &typo));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown option `data.workerkind`"));
     assert!(out.stdout.is_empty());
@@ -550,12 +514,12 @@ fn krm_function_as_a_generator_passes_its_local_config_through() {
     // from the output again.
     let mut config = yaml_file("examples/krm/raycc.yaml");
     config["metadata"]["annotations"]["config.kubernetes.io/local-config"] = json!("true");
-    let out = raycc(
+    let out = raycc_stdin(
         &["krm"],
         &resource_list(std::slice::from_ref(&config), &config),
     );
     assert!(out.status.success());
-    assert_eq!(docs(&out.stdout)[0]["items"], json!([config]));
+    assert_eq!(documents(&out.stdout)[0]["items"], json!([config]));
 }
 
 #[test]
@@ -574,12 +538,8 @@ fn kustomize_legacy_plugin_compiles_the_files_its_config_names() {
         .arg(example.join("raycc.yaml"))
         .args(args);
     let out = run(cmd, b"");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let objects = docs(&out.stdout);
+    assert_exit(&out, 0);
+    let objects = documents(&out.stdout);
     assert_eq!(objects[2]["kind"], "StatefulSet");
     assert_eq!(objects[2]["metadata"]["namespace"], "ml");
 }
@@ -614,11 +574,11 @@ fn compile_writes_a_kustomization_listing_the_rendered_files() {
     let out_dir = dir.join("rendered");
     let o = out_dir.to_str().unwrap();
     let s = src.to_str().unwrap();
-    let write = raycc(&["compile", "--kustomization", "-o", o, s], b"");
+    let write = raycc(&["compile", "--kustomization", "-o", o, s]);
     assert!(write.status.success());
     let k = fs::read_to_string(out_dir.join("kustomization.yaml")).unwrap();
     assert!(k.starts_with(raycc::layout::HEADER));
-    let listed: Vec<String> = docs(k.as_bytes())[0]["resources"]
+    let listed: Vec<String> = documents(k.as_bytes())[0]["resources"]
         .as_array()
         .unwrap()
         .iter()
@@ -637,17 +597,13 @@ fn compile_writes_a_kustomization_listing_the_rendered_files() {
     let check = |extra: &[&str]| {
         let mut args = vec!["compile", "--check", "-o", o, s];
         args.extend_from_slice(extra);
-        raycc(&args, b"").status.code()
+        raycc(&args).status.code()
     };
     assert_eq!(check(&["--kustomization"]), Some(0));
     // Without the flag the kustomization is a file raycc wrote that it would not write now.
     assert_eq!(check(&[]), Some(1));
     // --prune without the flag removes it.
-    assert!(
-        raycc(&["compile", "--prune", "-o", o, s], b"")
-            .status
-            .success()
-    );
+    assert!(raycc(&["compile", "--prune", "-o", o, s]).status.success());
     assert!(!out_dir.join("kustomization.yaml").exists());
 }
 
@@ -670,7 +626,7 @@ fn run_hook(id: &str, args: &[&str], files: &[&Path]) -> Output {
         .map(str::to_string)
         .collect();
     assert_eq!(entry[0], "raycc");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_raycc"));
+    let mut cmd = raycc_command(&[]);
     cmd.args(&entry[1..]).args(args).args(files);
     run(cmd, b"")
 }
@@ -708,14 +664,10 @@ fn pre_commit_validate_hook_passes_other_yaml_and_fails_bad_rayclusters() {
         .collect();
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     let out = run_hook("raycc-validate", &[], &refs);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
 
     let bad = dir.join("bad.yaml");
-    fs::write(&bad, INVALID_CLUSTER).unwrap();
+    fs::write(&bad, invalid_cluster()).unwrap();
     let out = run_hook("raycc-validate", &[], &[&bad]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -739,7 +691,7 @@ fn pre_commit_compile_check_hook_fails_when_the_rendered_folder_is_stale() {
     assert!(!rendered.exists(), "the hook writes nothing");
     let mut write = vec!["compile"];
     write.extend_from_slice(&args);
-    assert!(raycc(&write, b"").status.success());
+    assert!(raycc(&write).status.success());
     assert!(run_hook("raycc-compile-check", &args, &[]).status.success());
 }
 
@@ -767,7 +719,7 @@ fn github_workflow_runs_raycc_commands_that_exist() {
                 .take_while(|w| *w != ">")
                 .map(|w| w.replace("${{ github.base_ref }}", "main").replace('"', ""))
                 .collect();
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_raycc"));
+            let mut cmd = raycc_command(&[]);
             cmd.current_dir(&checkout).args(&words);
             let out = run(cmd, b"");
             let stderr = String::from_utf8_lossy(&out.stderr);

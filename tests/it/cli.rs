@@ -1,55 +1,41 @@
 //! The command line as users drive it: inputs from stdin and directories, `-o DIR` written
 //! atomically, exit codes, a closed stdout, `schema` and `explain`.
 
-// Test helpers panic on unexpected input by design.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::fs;
-use std::io::{Read, Write};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use common::{root, spawn_with_stdin, temp_dir, with_stdin};
+use crate::harness::{
+    assert_exit, raycc, raycc_command, raycc_stdin, root, spawn_with_stdin, temp_dir, tree,
+};
 
-fn raycc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_raycc"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
+/// The fixtures most tests compile: two clusters in different namespaces.
+const FULL: &str = "fixtures/compile/full-v1.yaml";
+const SUSPENDED: &str = "fixtures/compile/suspended.yaml";
+
+/// Runs `raycc compile INPUT -o DIR`, which must succeed.
+fn compile_into(dir: &str, input: &str) {
+    assert_exit(&raycc(&["compile", input, "-o", dir]), 0);
 }
 
-fn raycc_stdin(args: &[&str], input: &[u8]) -> Output {
-    with_stdin(
-        Command::new(env!("CARGO_BIN_EXE_raycc"))
-            .current_dir(root())
-            .args(args),
-        input,
-    )
+/// A fresh scratch folder, and the folder `out` in it into which `input` was compiled.
+fn scratch_output(name: &str, input: &str) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(name);
+    let target = dir.join("out");
+    compile_into(target.to_str().unwrap(), input);
+    (dir, target)
 }
 
-fn tree(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(
-                    p.strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/"),
-                );
-            }
-        }
+/// `n` copies of [`FULL`] named `train0`, `train1`, ... in one stream.
+fn many_clusters(n: usize) -> String {
+    let one = fs::read_to_string(root().join(FULL)).unwrap();
+    let mut many = String::new();
+    for i in 0..n {
+        many.push_str(&one.replace("name: train\n", &format!("name: train{i}\n")));
+        many.push_str("\n---\n");
     }
-    out.sort();
-    out
+    many
 }
 
 fn golden(name: &str) -> String {
@@ -58,7 +44,7 @@ fn golden(name: &str) -> String {
 
 #[test]
 fn compile_reads_standard_input() {
-    let input = fs::read(root().join("fixtures/compile/full-v1.yaml")).unwrap();
+    let input = fs::read(root().join(FULL)).unwrap();
     let out = raycc_stdin(&["compile", "-"], &input);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
@@ -71,24 +57,11 @@ fn compile_reads_standard_input() {
 fn a_directory_is_compiled_file_by_file_in_sorted_order() {
     let dir = temp_dir("tree");
     fs::create_dir_all(dir.join("b")).unwrap();
-    fs::copy(
-        root().join("fixtures/compile/suspended.yaml"),
-        dir.join("b/z.yml"),
-    )
-    .unwrap();
-    fs::copy(
-        root().join("fixtures/compile/full-v1.yaml"),
-        dir.join("a.yaml"),
-    )
-    .unwrap();
+    fs::copy(root().join(SUSPENDED), dir.join("b/z.yml")).unwrap();
+    fs::copy(root().join(FULL), dir.join("a.yaml")).unwrap();
     fs::write(dir.join("notes.txt"), "not yaml").unwrap();
     let out = raycc(&["compile", dir.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let want = golden("compile/full-v1.yaml") + &golden("compile/suspended.yaml");
     assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
 }
@@ -106,18 +79,8 @@ fn files_without_a_raycluster_compile_to_nothing() {
 fn output_folder_gets_one_file_per_object() {
     let dir = temp_dir("out");
     let target = dir.join("rendered");
-    let out = raycc(&[
-        "compile",
-        "fixtures/compile/full-v1.yaml",
-        "-o",
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = raycc(&["compile", FULL, "-o", target.to_str().unwrap()]);
+    assert_exit(&out, 0);
     assert!(out.stdout.is_empty());
     assert_eq!(
         tree(&target),
@@ -137,35 +100,17 @@ fn output_folder_gets_one_file_per_object() {
 
 #[test]
 fn output_folder_keeps_foreign_files_and_prunes_only_with_the_flag() {
-    let dir = temp_dir("prune");
-    let target = dir.join("out");
+    let (_, target) = scratch_output("prune", FULL);
     let t = target.to_str().unwrap();
-    assert_eq!(
-        raycc(&["compile", "fixtures/compile/full-v1.yaml", "-o", t])
-            .status
-            .code(),
-        Some(0)
-    );
     fs::write(target.join("kustomization.yaml"), "resources: []\n").unwrap();
     // The cluster disappears from the input: its files stay without --prune.
-    assert_eq!(
-        raycc(&["compile", "fixtures/compile/suspended.yaml", "-o", t])
-            .status
-            .code(),
-        Some(0)
-    );
+    compile_into(t, SUSPENDED);
     let files = tree(&target);
     assert!(files.contains(&"ml/statefulset-train-head.yaml".to_string()));
     assert!(files.contains(&"batch/statefulset-paused-head.yaml".to_string()));
     assert!(files.contains(&"kustomization.yaml".to_string()));
     // With --prune, files raycc wrote for objects that are gone are removed, others kept.
-    let out = raycc(&[
-        "compile",
-        "fixtures/compile/suspended.yaml",
-        "-o",
-        t,
-        "--prune",
-    ]);
+    let out = raycc(&["compile", SUSPENDED, "-o", t, "--prune"]);
     assert_eq!(out.status.code(), Some(0));
     let files = tree(&target);
     assert!(!files.iter().any(|f| f.starts_with("ml/")), "{files:?}");
@@ -175,19 +120,12 @@ fn output_folder_keeps_foreign_files_and_prunes_only_with_the_flag() {
 
 #[test]
 fn output_folder_is_untouched_when_any_input_has_an_error() {
-    let dir = temp_dir("atomic");
-    let target = dir.join("out");
+    let (dir, target) = scratch_output("atomic", FULL);
     let t = target.to_str().unwrap();
-    assert_eq!(
-        raycc(&["compile", "fixtures/compile/full-v1.yaml", "-o", t])
-            .status
-            .code(),
-        Some(0)
-    );
     let before = tree(&target);
     let out = raycc(&[
         "compile",
-        "fixtures/compile/suspended.yaml",
+        SUSPENDED,
         "fixtures/invalid/min-replicas-above-max.yaml",
         "-o",
         t,
@@ -217,11 +155,7 @@ fn invalid_input_exits_1_with_nothing_on_stdout() {
     let out = raycc(&["compile", "fixtures/invalid/unknown-field.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    let out = raycc(&[
-        "validate",
-        "fixtures/compile/full-v1.yaml",
-        "fixtures/invalid/wrong-type.yaml",
-    ]);
+    let out = raycc(&["validate", FULL, "fixtures/invalid/wrong-type.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -242,16 +176,9 @@ fn warnings_pass_unless_denied() {
 
 #[test]
 fn a_closed_stdout_ends_quietly() {
-    let one = fs::read_to_string(root().join("fixtures/compile/full-v1.yaml")).unwrap();
-    let mut many = String::new();
-    for i in 0..300 {
-        many.push_str(&one.replace("name: train\n", &format!("name: train{i}\n")));
-        many.push_str("\n---\n");
-    }
-    let (mut child, writer) = spawn_with_stdin(
-        Command::new(env!("CARGO_BIN_EXE_raycc")).args(["compile", "-"]),
-        many.as_bytes(),
-    );
+    let many = many_clusters(300);
+    let (mut child, writer) =
+        spawn_with_stdin(&mut raycc_command(&["compile", "-"]), many.as_bytes());
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 16];
     stdout.read_exact(&mut first).unwrap();
@@ -302,22 +229,10 @@ fn explain_documents_every_code() {
 #[cfg(unix)]
 #[test]
 fn output_folder_keeps_symlinks_without_following_them() {
-    let dir = temp_dir("links");
-    let target = dir.join("out");
+    let (_, target) = scratch_output("links", FULL);
     let t = target.to_str().unwrap();
-    assert_eq!(
-        raycc(&["compile", "fixtures/compile/full-v1.yaml", "-o", t])
-            .status
-            .code(),
-        Some(0)
-    );
     std::os::unix::fs::symlink("/etc", target.join("outside")).unwrap();
-    assert_eq!(
-        raycc(&["compile", "fixtures/compile/full-v1.yaml", "-o", t])
-            .status
-            .code(),
-        Some(0)
-    );
+    compile_into(t, FULL);
     let meta = fs::symlink_metadata(target.join("outside")).unwrap();
     assert!(meta.file_type().is_symlink());
     assert_eq!(
@@ -334,18 +249,8 @@ fn a_folder_left_aside_by_a_killed_run_is_restored_first() {
     fs::create_dir_all(&aside).unwrap();
     fs::write(aside.join("mine.yaml"), "kind: ConfigMap\n").unwrap();
     fs::create_dir_all(dir.join(".out.raycc-new-999999")).unwrap();
-    let out = raycc(&[
-        "compile",
-        "fixtures/compile/suspended.yaml",
-        "-o",
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = raycc(&["compile", SUSPENDED, "-o", target.to_str().unwrap()]);
+    assert_exit(&out, 0);
     assert!(
         target.join("mine.yaml").exists(),
         "the user's file came back"
@@ -357,34 +262,16 @@ fn a_folder_left_aside_by_a_killed_run_is_restored_first() {
 #[cfg(unix)]
 #[test]
 fn a_terminated_write_leaves_the_old_folder_or_the_new_one_never_a_mix() {
-    let one = fs::read_to_string(root().join("fixtures/compile/full-v1.yaml")).unwrap();
-    let mut many = String::new();
-    for i in 0..400 {
-        many.push_str(&one.replace("name: train\n", &format!("name: train{i}\n")));
-        many.push_str("\n---\n");
-    }
-    let dir = temp_dir("sigterm");
-    let target = dir.join("out");
+    let many = many_clusters(400);
+    let (dir, target) = scratch_output("sigterm", SUSPENDED);
     let t = target.to_str().unwrap().to_string();
-    assert_eq!(
-        raycc(&["compile", "fixtures/compile/suspended.yaml", "-o", &t])
-            .status
-            .code(),
-        Some(0)
-    );
     let before = tree(&target);
     let run = |delay: Option<std::time::Duration>| {
         let start = std::time::Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_raycc"))
-            .args(["compile", "-", "-o", &t, "--prune"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(many.as_bytes()).unwrap();
-        drop(stdin);
+        let (mut child, writer) = spawn_with_stdin(
+            &mut raycc_command(&["compile", "-", "-o", &t, "--prune"]),
+            many.as_bytes(),
+        );
         if let Some(d) = delay {
             std::thread::sleep(d.saturating_sub(start.elapsed()));
             let _ = Command::new("kill")
@@ -392,6 +279,7 @@ fn a_terminated_write_leaves_the_old_folder_or_the_new_one_never_a_mix() {
                 .status();
         }
         let status = child.wait().unwrap();
+        writer.join().unwrap();
         (status.code(), start.elapsed())
     };
     // Time one full run into a scratch folder, then interrupt runs at points spread over
@@ -399,19 +287,12 @@ fn a_terminated_write_leaves_the_old_folder_or_the_new_one_never_a_mix() {
     let scratch = temp_dir("sigterm-scratch").join("out");
     let full = {
         let start = std::time::Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_raycc"))
-            .args(["compile", "-", "-o", scratch.to_str().unwrap()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(many.as_bytes())
-            .unwrap();
+        let (mut child, writer) = spawn_with_stdin(
+            &mut raycc_command(&["compile", "-", "-o", scratch.to_str().unwrap()]),
+            many.as_bytes(),
+        );
         assert_eq!(child.wait().unwrap().code(), Some(0));
+        writer.join().unwrap();
         start.elapsed()
     };
     let mut codes = Vec::new();

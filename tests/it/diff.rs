@@ -3,101 +3,47 @@
 //! `--base` against a temporary git repository, `--against` a rendered folder.
 //! `UPDATE_GOLDEN=1 cargo test` rewrites the goldens.
 
-// Test helpers panic on unexpected input by design.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{root, temp_dir};
-
-fn raycc_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_raycc"))
-        .current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .unwrap()
-}
+use crate::harness::{Goldens, assert_exit, exit_text, raycc, raycc_in, root, temp_dir, text};
 
 #[test]
 fn every_diff_case_matches_its_golden_files() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut cases: Vec<String> = fs::read_dir(root().join("fixtures-diff"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     cases.sort();
     assert!(cases.len() >= 6);
-    let mut expected = BTreeSet::new();
-    let mut failures = Vec::new();
+    let mut goldens = Goldens::new();
     for case in &cases {
         let old = format!("fixtures-diff/{case}/old.yaml");
         let new = format!("fixtures-diff/{case}/new.yaml");
         for (format, ext) in [("text", "txt"), ("markdown", "md"), ("json", "json")] {
-            let out = raycc_in(
-                &root(),
-                &["diff", "--color=never", "--format", format, &old, &new],
-            );
+            let out = raycc(&["diff", "--color=never", "--format", format, &old, &new]);
             assert!(
                 out.stderr.is_empty(),
                 "{case}: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            let code = out.status.code().unwrap();
-            let exit = if code == 0 {
-                String::new()
-            } else {
-                format!("{code}\n")
-            };
-            for (path, actual) in [
-                (
-                    root().join(format!("golden-diff/{case}.{ext}")),
-                    String::from_utf8(out.stdout).unwrap(),
-                ),
-                (root().join(format!("golden-diff/{case}.exit")), exit),
-            ] {
-                if update {
-                    fs::create_dir_all(path.parent().unwrap()).unwrap();
-                    if actual.is_empty() {
-                        let _ = fs::remove_file(&path);
-                    } else {
-                        fs::write(&path, &actual).unwrap();
-                    }
-                }
-                if !actual.is_empty() {
-                    expected.insert(path.clone());
-                }
-                if fs::read_to_string(&path).unwrap_or_default() != actual {
-                    failures.push(format!("{}: differs; got:\n{actual}", path.display()));
-                }
-            }
+            let golden = root().join("golden-diff").join(case);
+            goldens.check(case, golden.with_extension(ext), &text(&out.stdout));
+            let exit = exit_text(out.status.code().unwrap());
+            goldens.check(case, golden.with_extension("exit"), &exit);
         }
     }
-    let present: BTreeSet<PathBuf> = fs::read_dir(root().join("golden-diff"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    for orphan in present.difference(&expected) {
-        failures.push(format!("{} has no case", orphan.display()));
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    goldens.finish(&root().join("golden-diff"));
 }
 
 #[test]
 fn reordered_but_equal_sources_do_not_differ() {
-    let out = raycc_in(
-        &root(),
-        &[
-            "diff",
-            "fixtures-diff/reordered/old.yaml",
-            "fixtures-diff/reordered/new.yaml",
-        ],
-    );
+    let out = raycc(&[
+        "diff",
+        "fixtures-diff/reordered/old.yaml",
+        "fixtures-diff/reordered/new.yaml",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -107,15 +53,12 @@ fn reordered_but_equal_sources_do_not_differ() {
 
 #[test]
 fn scaling_a_group_changes_exactly_one_object() {
-    let out = raycc_in(
-        &root(),
-        &[
-            "diff",
-            "--format=json",
-            "fixtures-diff/scale/old.yaml",
-            "fixtures-diff/scale/new.yaml",
-        ],
-    );
+    let out = raycc(&[
+        "diff",
+        "--format=json",
+        "fixtures-diff/scale/old.yaml",
+        "fixtures-diff/scale/new.yaml",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["changed"], 1);
     assert_eq!(v["summary"]["added"], 0);
@@ -160,12 +103,7 @@ fn base_compares_a_git_revision_with_the_working_tree() {
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-q", "-m", "start"]);
     let out = raycc_in(&repo, &["diff", "--base", "HEAD", "clusters"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     fs::copy(
         root().join("fixtures-diff/scale/new.yaml"),
         repo.join("clusters/train.yaml"),
@@ -253,91 +191,57 @@ fn base_reports_an_invalid_unchanged_file_once() {
     assert!(stderr.contains("--> ./broken.yaml:"), "{stderr}");
 }
 
+/// Runs `raycc compile --check -o DIR SOURCE`.
+fn check_against(dir: &str, source: &str) -> Output {
+    raycc(&["compile", "--check", "-o", dir, source])
+}
+
 #[test]
 fn against_compares_rendered_manifests_with_the_sources() {
     let dir = temp_dir("against");
     let rendered = dir.join("rendered");
     let r = rendered.to_str().unwrap();
-    let compile = raycc_in(
-        &root(),
-        &["compile", "fixtures-diff/scale/old.yaml", "-o", r],
-    );
+    let compile = raycc(&["compile", "fixtures-diff/scale/old.yaml", "-o", r]);
     assert_eq!(compile.status.code(), Some(0));
-    let same = raycc_in(
-        &root(),
-        &["diff", "--against", r, "fixtures-diff/scale/old.yaml"],
-    );
+    let same = raycc(&["diff", "--against", r, "fixtures-diff/scale/old.yaml"]);
     assert_eq!(
         same.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&same.stdout)
     );
-    let changed = raycc_in(
-        &root(),
-        &["diff", "--against", r, "fixtures-diff/scale/new.yaml"],
-    );
+    let changed = raycc(&["diff", "--against", r, "fixtures-diff/scale/new.yaml"]);
     assert_eq!(changed.status.code(), Some(1));
     assert!(
         String::from_utf8(changed.stdout)
             .unwrap()
             .ends_with("1 changed, 0 added, 0 removed\n")
     );
-    let fresh = raycc_in(
-        &root(),
-        &[
-            "compile",
-            "--check",
-            "-o",
-            r,
-            "fixtures-diff/scale/old.yaml",
-        ],
-    );
+    let fresh = check_against(r, "fixtures-diff/scale/old.yaml");
     assert_eq!(fresh.status.code(), Some(0));
-    let stale = raycc_in(
-        &root(),
-        &[
-            "compile",
-            "--check",
-            "-o",
-            r,
+    for (source, why) in [
+        (
             "fixtures-diff/scale/new.yaml",
-        ],
-    );
-    assert_eq!(stale.status.code(), Some(1));
-    assert!(
-        String::from_utf8(stale.stderr)
-            .unwrap()
-            .contains("changed: ml/statefulset-train-gpu-worker.yaml")
-    );
-    let gone = raycc_in(
-        &root(),
-        &[
-            "compile",
-            "--check",
-            "-o",
-            r,
+            "changed: ml/statefulset-train-gpu-worker.yaml",
+        ),
+        (
             "fixtures/compile/suspended.yaml",
-        ],
-    );
-    assert_eq!(gone.status.code(), Some(1));
-    assert!(
-        String::from_utf8(gone.stderr)
-            .unwrap()
-            .contains("no longer generated: ml/statefulset-train-head.yaml")
-    );
+            "no longer generated: ml/statefulset-train-head.yaml",
+        ),
+    ] {
+        let stale = check_against(r, source);
+        assert_eq!(stale.status.code(), Some(1));
+        assert!(text(&stale.stderr).contains(why), "{source}");
+    }
 }
 
 #[test]
 fn invalid_sources_are_an_error_not_a_difference() {
-    let out = raycc_in(
-        &root(),
-        &[
-            "diff",
-            "fixtures-diff/scale/old.yaml",
-            "fixtures/invalid/min-replicas-above-max.yaml",
-        ],
-    );
+    let out = raycc(&[
+        "diff",
+        "fixtures-diff/scale/old.yaml",
+        "fixtures/invalid/min-replicas-above-max.yaml",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8(out.stderr)
