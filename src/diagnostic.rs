@@ -235,6 +235,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn counts_errors_and_warnings() {
+        let diagnostic = |code: Code| Diagnostic {
+            code,
+            severity: code.severity(),
+            message: String::new(),
+            file: String::new(),
+            span: None,
+            path: String::new(),
+            help: None,
+            related: None,
+        };
+        let diagnostics = [
+            diagnostic(Code::UnknownField),
+            diagnostic(Code::NameShortened),
+            diagnostic(Code::UnknownField),
+        ];
+        assert_eq!(
+            Counts::of(&diagnostics),
+            Counts {
+                errors: 2,
+                warnings: 1
+            }
+        );
+        assert_eq!(Counts::of(&[]), Counts::default());
+    }
+
+    #[test]
     fn field_path_renders_indexes_and_odd_keys() {
         assert_eq!(
             field_path("/spec/workerGroupSpecs/0/minReplicas"),

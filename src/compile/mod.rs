@@ -385,6 +385,49 @@ mod tests {
         assert!(!mentions_raycluster(b""));
     }
 
+    fn doc(name: &str) -> OutputDoc {
+        OutputDoc {
+            value: serde_json::json!({"kind": "ConfigMap", "metadata": {"name": name}}),
+            origin: Origin::Passthrough,
+            source: "in.yaml".to_string(),
+        }
+    }
+
+    #[test]
+    fn documents_give_the_same_stream_in_either_form() {
+        let docs = vec![doc("a"), doc("b")];
+        let values: Vec<Value> = docs.iter().map(|d| d.value.clone()).collect();
+        let mut stream = emit::Stream::default();
+        for value in &values {
+            stream.push(value);
+        }
+        let as_values = Documents::Values(docs.clone());
+        let as_yaml = Documents::Yaml(stream);
+        let whole = emit::emit(&values);
+        assert_eq!(as_values.pieces().collect::<String>(), whole);
+        assert_eq!(as_yaml.pieces().collect::<String>(), whole);
+        assert_eq!(as_values.values(), docs.as_slice());
+        assert!(as_yaml.values().is_empty());
+        assert_eq!((as_values.len(), as_yaml.len()), (2, 2));
+    }
+
+    #[test]
+    fn appending_documents_kept_the_other_way_keeps_them_all_as_yaml() {
+        let all: Vec<Value> = ["a", "b", "c"].iter().map(|n| doc(n).value).collect();
+        let mut yaml = Documents::Yaml(emit::Stream::default());
+        yaml.append(Documents::Values(vec![doc("a")]));
+        let mut values = Documents::Values(vec![doc("a")]);
+        let mut rest = emit::Stream::default();
+        rest.push(&all[1]);
+        values.append(Documents::Yaml(rest));
+        values.append(Documents::Values(vec![doc("c")]));
+        assert!(matches!(values, Documents::Yaml(_)));
+        assert_eq!(values.pieces().collect::<String>(), emit::emit(&all));
+        assert_eq!(yaml.pieces().collect::<String>(), emit::emit(&all[..1]));
+        values.truncate(1);
+        assert_eq!(values.pieces().collect::<String>(), emit::emit(&all[..1]));
+    }
+
     #[test]
     fn compile_document_passes_other_objects_through_unchanged() {
         let cm =
