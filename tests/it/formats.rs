@@ -111,6 +111,15 @@ fn golden_report(format: &str, fixture: &Path) -> String {
     fs::read_to_string(root().join("golden-formats").join(format).join(case)).unwrap()
 }
 
+/// The string `key` of every object in the array `list`.
+fn strings_at<'v>(list: &'v Value, key: &str) -> Vec<&'v str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
+}
+
 /// Every format reports the same diagnostics in the same order as the human output. Reads
 /// the goldens, which the test above keeps equal to the binary's output.
 #[test]
@@ -128,21 +137,11 @@ fn the_formats_report_the_same_diagnostics() {
         );
 
         let sarif: Value = serde_json::from_str(&golden_report("sarif", &fixture)).unwrap();
-        let sarif_codes: Vec<&str> = sarif["runs"][0]["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["ruleId"].as_str().unwrap())
-            .collect();
+        let sarif_codes = strings_at(&sarif["runs"][0]["results"], "ruleId");
         assert_eq!(sarif_codes, codes, "{f}: sarif");
 
         let gitlab: Value = serde_json::from_str(&golden_report("gitlab", &fixture)).unwrap();
-        let gitlab_codes: Vec<&str> = gitlab
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["check_name"].as_str().unwrap())
-            .collect();
+        let gitlab_codes = strings_at(&gitlab, "check_name");
         assert_eq!(gitlab_codes, codes, "{f}: gitlab");
 
         let github = golden_report("github", &fixture);
