@@ -397,6 +397,13 @@ codes! {
         why: "An HPA adds and removes single Pods, so a multi-host replica (a TPU slice, say) would run partly, which is useless and holds its accelerators.",
         example: "metadata:\n  annotations:\n    raycc.io/autoscaler: hpa\nspec:\n  enableInTreeAutoscaling: true\n  workerGroupSpecs:\n  - groupName: tpu\n    numOfHosts: 4\n    minReplicas: 0\n    maxReplicas: 2",
         fix: "Let Ray's autoscaler scale the cluster (remove the annotation): it adds and removes whole replicas.";
+    /// Two output documents are one object.
+    DuplicateObject = "RC318", "duplicate-object", Error,
+        summary: "two documents of the output are the same Kubernetes object",
+        what: "Every object raycc generates and every document it passes through is identified by its API group, kind, namespace and name; no two may share one, across RayClusters and files. A document without a namespace meets only others without one.",
+        why: "The API server stores one object per identity: the second apply fails or silently replaces the first, so what runs is not what was reviewed. A typical cause is the input keeping an object raycc now generates, such as its own `<cluster>-head-svc` Service beside the RayCluster.",
+        example: "apiVersion: v1\nkind: Service\nmetadata:\n  name: train-head-svc   # raycc generates this from RayCluster train\n---\napiVersion: ray.io/v1\nkind: RayCluster\nmetadata:\n  name: train",
+        fix: "Remove the written copy of a generated object, or give the RayClusters different names or namespaces.";
 }
 
 impl Code {

@@ -43,16 +43,13 @@ fn cluster_labels(r: &ResolvedCluster) -> BTreeMap<String, String> {
     ])
 }
 
-/// The ServiceAccount, when raycc creates it. Mirrors `BuildServiceAccount`
-/// (ray-operator/controllers/ray/common/rbac.go, KubeRay v1.7.0).
-pub(super) fn service_account(
-    r: &ResolvedCluster,
-    plan: &RayAutoscalerPlan,
-) -> Option<ServiceAccount> {
-    plan.create_service_account.then(|| ServiceAccount {
+/// The ServiceAccount raycc creates when the head template names none. Mirrors
+/// `BuildServiceAccount` (ray-operator/controllers/ray/common/rbac.go, KubeRay v1.7.0).
+pub(super) fn service_account(r: &ResolvedCluster, plan: &RayAutoscalerPlan) -> ServiceAccount {
+    ServiceAccount {
         metadata: meta(r, &plan.service_account, cluster_labels(r)),
         ..ServiceAccount::default()
-    })
+    }
 }
 
 /// The Role: every call the provider makes, and nothing else (`RBAC_RULES` in the provider).

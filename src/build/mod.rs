@@ -40,7 +40,9 @@ use serde_json::Value;
 
 pub use autoscaler::PROVIDER_SOURCE;
 
-use crate::normalize::{ReplicaWorkload, ResolvedCluster, ResolvedGroup, Workload};
+use crate::normalize::{
+    HpaPlan, RayAutoscalerPlan, ReplicaWorkload, ResolvedCluster, ResolvedGroup, Workload,
+};
 use crate::raystart::NodeType;
 
 /// One generated object.
@@ -86,8 +88,7 @@ impl Object {
     }
 }
 
-/// The objects of one cluster, in output order: the autoscaler's ServiceAccount, Role,
-/// RoleBinding and ConfigMap, then Services, workloads, PodTemplates and HPAs; head first.
+/// The objects of one cluster, in output order (see `parts`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Manifest {
     /// The objects.
@@ -103,60 +104,177 @@ const LABEL_APP_NAME: &str = "app.kubernetes.io/name";
 const LABEL_CREATED_BY: &str = "app.kubernetes.io/created-by";
 const CREATED_BY: &str = "raycc";
 
-/// Builds every object of a resolved cluster.
-#[must_use]
-pub fn build(r: &ResolvedCluster) -> Manifest {
-    let mut objects = Vec::new();
+/// One object of a cluster's output before it is built: which object, and for which group.
+/// [`parts`] lists them in output order, so that [`build`] and [`identities`] agree.
+#[derive(Clone, Copy, Debug)]
+enum Part<'a> {
+    /// The autoscaler's ServiceAccount, when raycc creates it.
+    ServiceAccount(&'a RayAutoscalerPlan),
+    /// The autoscaler's Role.
+    Role(&'a RayAutoscalerPlan),
+    /// The autoscaler's RoleBinding.
+    RoleBinding(&'a RayAutoscalerPlan),
+    /// The autoscaler's ConfigMap.
+    AutoscalerConfig(&'a RayAutoscalerPlan),
+    /// The head Service.
+    HeadService,
+    /// The workers' headless Service of multi-host groups.
+    HeadlessService(&'a str),
+    /// Worker group `i`'s governing Service.
+    WorkerService(usize),
+    /// The head StatefulSet.
+    Head,
+    /// Worker group `i`'s workload, or one replica's.
+    Worker(usize, Option<&'a ReplicaWorkload>),
+    /// Worker group `i`'s PodTemplate, for Ray's autoscaler.
+    PodTemplate(usize),
+    /// Worker group `i`'s HorizontalPodAutoscaler.
+    Hpa(usize, &'a HpaPlan),
+}
+
+/// The objects of a cluster, in output order: the autoscaler's ServiceAccount, Role,
+/// RoleBinding and ConfigMap, then Services, workloads, PodTemplates and HPAs; head first.
+fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
+    let mut out = Vec::new();
     if let Some(plan) = &r.autoscaler {
-        if let Some(sa) = autoscaler::service_account(r, plan) {
-            objects.push(Object::ServiceAccount(Box::new(sa)));
+        if plan.create_service_account {
+            out.push(Part::ServiceAccount(plan));
         }
-        objects.push(Object::Role(Box::new(autoscaler::role(r, plan))));
-        objects.push(Object::RoleBinding(Box::new(autoscaler::role_binding(
-            r, plan,
-        ))));
-        objects.push(Object::ConfigMap(Box::new(autoscaler::config_map(r, plan))));
+        out.extend([
+            Part::Role(plan),
+            Part::RoleBinding(plan),
+            Part::AutoscalerConfig(plan),
+        ]);
     }
-    let head_pod = pod::pod_template(r, &r.head);
-    objects.push(Object::Service(Box::new(service::head(r, &head_pod))));
+    out.push(Part::HeadService);
     if let Some(name) = &r.headless_service {
-        objects.push(Object::Service(Box::new(service::headless(r, name))));
+        out.push(Part::HeadlessService(name));
     }
-    let mut workloads = vec![Object::StatefulSet(Box::new(workload::statefulset(
-        r,
-        &r.head,
-        head_pod,
-        &r.head_service.name,
-        None,
-    )))];
+    let mut workloads = vec![Part::Head];
     let mut templates = Vec::new();
     let mut hpas = Vec::new();
-    for g in &r.workers {
-        let pod = pod::pod_template(r, g);
+    for (i, g) in r.workers.iter().enumerate() {
         match g.workload {
             // A suspended cluster has no templates: the garbage collector removes their Pods.
             Workload::PodTemplate if r.suspended => {}
-            Workload::PodTemplate => templates.push(Object::PodTemplate(Box::new(
-                autoscaler::pod_template(r, g, pod),
-            ))),
+            Workload::PodTemplate => templates.push(Part::PodTemplate(i)),
             _ if g.replica_workloads.is_empty() => {
-                objects.push(Object::Service(Box::new(service::worker(r, g))));
-                workloads.push(worker_workload(r, g, pod, None));
+                out.push(Part::WorkerService(i));
+                workloads.push(Part::Worker(i, None));
             }
             // One workload per replica of a multi-host group, governed by the headless Service.
             _ => workloads.extend(
                 g.replica_workloads
                     .iter()
-                    .map(|rw| worker_workload(r, g, pod.clone(), Some(rw))),
+                    .map(|rw| Part::Worker(i, Some(rw))),
             ),
         }
         if let Some(plan) = &g.hpa {
-            hpas.push(Object::Hpa(Box::new(workload::hpa(r, g, plan))));
+            hpas.push(Part::Hpa(i, plan));
         }
     }
-    objects.extend(workloads);
-    objects.extend(templates);
-    objects.extend(hpas);
+    out.extend(workloads);
+    out.extend(templates);
+    out.extend(hpas);
+    out
+}
+
+/// An object's identity in the API server, without building it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Identity {
+    /// `apiVersion`.
+    pub api_version: &'static str,
+    /// `kind`.
+    pub kind: &'static str,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl Part<'_> {
+    fn identity(&self, r: &ResolvedCluster) -> Identity {
+        let (api_version, kind, name) = match *self {
+            Part::ServiceAccount(p) => ("v1", "ServiceAccount", p.service_account.clone()),
+            Part::Role(p) => ("rbac.authorization.k8s.io/v1", "Role", p.rbac_name.clone()),
+            Part::RoleBinding(p) => (
+                "rbac.authorization.k8s.io/v1",
+                "RoleBinding",
+                p.rbac_name.clone(),
+            ),
+            Part::AutoscalerConfig(p) => ("v1", "ConfigMap", p.config_map.clone()),
+            Part::HeadService => ("v1", "Service", r.head_service.name.clone()),
+            Part::HeadlessService(name) => ("v1", "Service", name.to_string()),
+            Part::WorkerService(i) => ("v1", "Service", r.workers[i].object_name.clone()),
+            Part::Head => ("apps/v1", "StatefulSet", r.head.object_name.clone()),
+            Part::Worker(i, replica) => {
+                let g = &r.workers[i];
+                let kind = if g.workload == Workload::Deployment {
+                    "Deployment"
+                } else {
+                    "StatefulSet"
+                };
+                let name = replica.map_or(&g.object_name, |rw| &rw.object_name);
+                ("apps/v1", kind, name.clone())
+            }
+            Part::PodTemplate(i) => ("v1", "PodTemplate", r.workers[i].object_name.clone()),
+            Part::Hpa(i, _) => (
+                "autoscaling/v2",
+                "HorizontalPodAutoscaler",
+                r.workers[i].object_name.clone(),
+            ),
+        };
+        Identity {
+            api_version,
+            kind,
+            name,
+        }
+    }
+}
+
+/// The identities of the objects [`build`] makes, in the same order, without building them
+/// (`raycc validate` checks that no two objects of a run share one).
+#[must_use]
+pub fn identities(r: &ResolvedCluster) -> Vec<Identity> {
+    parts(r).iter().map(|p| p.identity(r)).collect()
+}
+
+/// Builds every object of a resolved cluster.
+#[must_use]
+pub fn build(r: &ResolvedCluster) -> Manifest {
+    let head_pod = pod::pod_template(r, &r.head);
+    let mut worker_pods: Vec<Option<PodTemplateSpec>> = vec![None; r.workers.len()];
+    let mut pod_of = |i: usize| -> PodTemplateSpec {
+        worker_pods[i]
+            .get_or_insert_with(|| pod::pod_template(r, &r.workers[i]))
+            .clone()
+    };
+    let objects = parts(r)
+        .into_iter()
+        .map(|part| match part {
+            Part::ServiceAccount(p) => {
+                Object::ServiceAccount(Box::new(autoscaler::service_account(r, p)))
+            }
+            Part::Role(p) => Object::Role(Box::new(autoscaler::role(r, p))),
+            Part::RoleBinding(p) => Object::RoleBinding(Box::new(autoscaler::role_binding(r, p))),
+            Part::AutoscalerConfig(p) => Object::ConfigMap(Box::new(autoscaler::config_map(r, p))),
+            Part::HeadService => Object::Service(Box::new(service::head(r, &head_pod))),
+            Part::HeadlessService(name) => Object::Service(Box::new(service::headless(r, name))),
+            Part::WorkerService(i) => Object::Service(Box::new(service::worker(r, &r.workers[i]))),
+            Part::Head => Object::StatefulSet(Box::new(workload::statefulset(
+                r,
+                &r.head,
+                head_pod.clone(),
+                &r.head_service.name,
+                None,
+            ))),
+            Part::Worker(i, replica) => worker_workload(r, &r.workers[i], pod_of(i), replica),
+            Part::PodTemplate(i) => Object::PodTemplate(Box::new(autoscaler::pod_template(
+                r,
+                &r.workers[i],
+                pod_of(i),
+            ))),
+            Part::Hpa(i, plan) => Object::Hpa(Box::new(workload::hpa(r, &r.workers[i], plan))),
+        })
+        .collect();
     Manifest { objects }
 }
 

@@ -12,6 +12,7 @@
 //! its values are dropped, so a large stream never holds all of its values at once.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -23,6 +24,7 @@ use crate::normalize::{self, Options};
 use crate::parse::{self, Document, ParseError, ParseErrorKind};
 use crate::validate::{self, Validated};
 
+mod identity;
 mod parallel;
 
 /// One input: a display name (a path, or `-` for stdin) and its bytes.
@@ -65,6 +67,8 @@ pub struct Output {
     pub files: usize,
     /// RayClusters compiled.
     pub clusters: usize,
+    /// Every output document at its source, to find two that are one object.
+    placed: Vec<identity::Placed>,
 }
 
 /// The output documents of a run, in order.
@@ -173,6 +177,7 @@ impl Output {
             diagnostics: Vec::new(),
             files: 0,
             clusters: 0,
+            placed: Vec::new(),
         }
     }
 
@@ -194,6 +199,27 @@ impl Output {
         self.diagnostics.extend(other.diagnostics);
         self.files += other.files;
         self.clusters += other.clusters;
+        self.placed.extend(other.placed);
+    }
+
+    /// Adds an error at each place of every object that is in the output twice (RC318),
+    /// keeping the diagnostics grouped by input in input order and sorted within one.
+    fn check_identities(&mut self, inputs: &[Input<'_>]) {
+        let found = identity::collisions(&self.placed);
+        if found.is_empty() {
+            return;
+        }
+        let order: BTreeMap<&str, usize> = inputs
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, input)| (input.name, i))
+            .collect();
+        self.diagnostics.extend(found);
+        self.diagnostics.sort_by(|a, b| {
+            let input = |d: &Diagnostic| order.get(d.file.as_str()).copied().unwrap_or(usize::MAX);
+            (input(a), a.span, a.code, &a.message).cmp(&(input(b), b.span, b.code, &b.message))
+        });
     }
 
     /// Keeps one output document as `keep` says.
@@ -250,15 +276,17 @@ pub fn compile(inputs: &[Input<'_>], opts: &Options) -> Output {
 /// number of threads.
 #[must_use]
 pub fn compile_with(inputs: &[Input<'_>], opts: &Options, run: Run) -> Output {
-    if run.threads > 1
-        && let Some(out) = parallel::compile(inputs, opts, run)
-    {
-        return out;
-    }
-    let mut out = Output::new(run.keep);
-    for input in inputs {
-        out.append(compile_input(input, opts, run.keep, parse::parse));
-    }
+    let parallel = (run.threads > 1)
+        .then(|| parallel::compile(inputs, opts, run))
+        .flatten();
+    let mut out = parallel.unwrap_or_else(|| {
+        let mut out = Output::new(run.keep);
+        for input in inputs {
+            out.append(compile_input(input, opts, run.keep, parse::parse));
+        }
+        out
+    });
+    out.check_identities(inputs);
     out
 }
 
@@ -305,20 +333,46 @@ fn compile_input(
 /// Compiles one parsed document of input `name` into `out`: its output documents, kept as
 /// `keep` says, and its diagnostics, located and sorted by position.
 fn add_document(out: &mut Output, doc: Document, name: &str, opts: &Options, keep: Keep) {
-    let (compiled, findings) = compile_value(doc.value, opts, keep != Keep::Diagnostics);
+    let (compiled, findings, generated) = compile_value(doc.value, opts, keep != Keep::Diagnostics);
+    let place = |key, cluster| identity::Placed {
+        key,
+        file: name.to_string(),
+        span: doc.spans.value("/metadata/name"),
+        cluster,
+    };
     match compiled {
         Compiled::Generated(objects) => {
             out.clusters += 1;
+            if let Some(g) = generated {
+                out.placed.extend(g.identities.iter().map(|id| {
+                    place(
+                        identity::Key::of_generated(id, g.namespace.as_deref()),
+                        Some(g.cluster.clone()),
+                    )
+                }));
+            }
             for value in objects {
                 out.keep(value, Origin::Generated, name, keep);
             }
         }
-        Compiled::Passthrough(value) => out.keep(value, Origin::Passthrough, name, keep),
+        Compiled::Passthrough(value) => {
+            if let Some(key) = identity::Key::of_value(&value) {
+                out.placed.push(place(key, None));
+            }
+            out.keep(value, Origin::Passthrough, name, keep);
+        }
         Compiled::Invalid => {}
     }
     let mut located = locate(findings, name, &doc.spans);
     located.sort_by(|a, b| (a.span, a.code, &a.message).cmp(&(b.span, b.code, &b.message)));
     out.diagnostics.extend(located);
+}
+
+/// What a valid RayCluster generates, named without building it.
+struct Generated {
+    cluster: String,
+    namespace: Option<String>,
+    identities: Vec<build::Identity>,
 }
 
 /// True when the bytes mention `RayCluster` in any letter case: a cheap test that lets hooks
@@ -347,30 +401,44 @@ pub enum Compiled {
 /// order the stages found them).
 #[must_use]
 pub fn compile_document(doc: Value, opts: &Options) -> (Compiled, Vec<Finding>) {
-    compile_value(doc, opts, true)
+    let (compiled, findings, _) = compile_value(doc, opts, true);
+    (compiled, findings)
 }
 
-/// [`compile_document`]; without `build_objects`, a valid RayCluster gives `Generated` with no
-/// objects (validation and normalization find every diagnostic; building finds none).
-fn compile_value(doc: Value, opts: &Options, build_objects: bool) -> (Compiled, Vec<Finding>) {
+/// [`compile_document`], with the identities of what a valid RayCluster generates; without
+/// `build_objects`, it gives `Generated` with no objects (validation and normalization find
+/// every diagnostic; building finds none).
+fn compile_value(
+    doc: Value,
+    opts: &Options,
+    build_objects: bool,
+) -> (Compiled, Vec<Finding>, Option<Generated>) {
     let (verdict, mut findings) = validate::validate(&doc);
+    let mut generated = None;
     let compiled = match verdict {
         Validated::Cluster(cluster) => {
             let (resolved, warnings) = normalize::normalize(*cluster, opts);
             findings.extend(warnings);
             if findings.iter().any(Finding::is_error) {
                 Compiled::Invalid
-            } else if build_objects {
-                let objects = build::build(&resolved).objects;
-                Compiled::Generated(objects.iter().map(build::Object::to_value).collect())
             } else {
-                Compiled::Generated(Vec::new())
+                generated = Some(Generated {
+                    identities: build::identities(&resolved),
+                    cluster: resolved.name.clone(),
+                    namespace: resolved.namespace.clone(),
+                });
+                if build_objects {
+                    let objects = build::build(&resolved).objects;
+                    Compiled::Generated(objects.iter().map(build::Object::to_value).collect())
+                } else {
+                    Compiled::Generated(Vec::new())
+                }
             }
         }
         Validated::Passthrough => Compiled::Passthrough(doc),
         Validated::Invalid => Compiled::Invalid,
     };
-    (compiled, findings)
+    (compiled, findings, generated)
 }
 
 #[cfg(test)]

@@ -212,6 +212,7 @@ struct Mark {
     documents: usize,
     diagnostics: usize,
     clusters: usize,
+    placed: usize,
 }
 
 impl Output {
@@ -221,6 +222,7 @@ impl Output {
             documents: self.documents.len(),
             diagnostics: self.diagnostics.len(),
             clusters: self.clusters,
+            placed: self.placed.len(),
         }
     }
 
@@ -228,6 +230,7 @@ impl Output {
         self.documents.truncate(mark.documents);
         self.diagnostics.truncate(mark.diagnostics);
         self.clusters = mark.clusters;
+        self.placed.truncate(mark.placed);
     }
 }
 

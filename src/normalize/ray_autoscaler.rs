@@ -110,7 +110,7 @@ pub(super) fn plan(
         service_account: names::check_name(user_sa.as_deref().unwrap_or(input.cluster)),
         create_service_account: user_sa.is_none(),
         rbac_name: names::check_name(input.cluster),
-        config_map: format!("{}-autoscaler", input.cluster),
+        config_map: names::fit(&format!("{}-autoscaler", input.cluster), names::MAX_LABEL).0,
         config: config(input, head, workers, warnings),
         pod_templates: workers.iter().map(|g| g.object_name.clone()).collect(),
         sidecar: sidecar(input, head),

@@ -317,3 +317,29 @@ fn a_terminated_write_leaves_the_old_folder_or_the_new_one_never_a_mix() {
     }
     println!("exit codes by interrupt time: {codes:?}");
 }
+
+#[test]
+fn the_same_cluster_in_two_files_is_refused_in_both() {
+    let dir = temp_dir("cross-file-duplicate");
+    let one = fs::read_to_string(root().join(FULL)).unwrap();
+    fs::write(dir.join("a.yaml"), &one).unwrap();
+    fs::write(dir.join("b.yaml"), &one).unwrap();
+    let out = raycc(&["compile", dir.to_str().unwrap()]);
+    assert_exit(&out, 1);
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let a = dir.join("a.yaml");
+    let b = dir.join("b.yaml");
+    for (here, there) in [(&a, &b), (&b, &a)] {
+        let at = format!("--> {}:", here.display());
+        let other = format!("({}:", there.display());
+        assert!(
+            stderr.lines().any(|l| l.contains(&at)) && stderr.contains(&other),
+            "no RC318 at {} naming {}:\n{stderr}",
+            here.display(),
+            there.display()
+        );
+    }
+    assert!(stderr.contains("error[RC318]: StatefulSet "), "{stderr}");
+    assert!(!stderr.contains("warning["), "{stderr}");
+}

@@ -1,0 +1,140 @@
+//! Object identities across a run. The API server knows an object by its API group, kind,
+//! namespace and name; two documents of one output with the same identity are one object
+//! applied twice, so the second apply fails or silently replaces the first. Every output
+//! document of a run (generated from a RayCluster, or passed through from the input) is placed
+//! at its source, and every identity that occurs twice is an error at both places: error RC318.
+//!
+//! Only identities known from the input are compared: a document without a namespace counts as
+//! one in the namespace it will be applied to, which raycc cannot know, so it meets only other
+//! documents without one.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::build::Identity;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, Span};
+
+/// An object's identity in the API server.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Key {
+    group: String,
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+}
+
+impl Key {
+    /// The identity of a document as written; none when it names no object.
+    pub(super) fn of_value(v: &Value) -> Option<Key> {
+        let api_version = v.get("apiVersion")?.as_str()?;
+        let kind = v.get("kind")?.as_str()?;
+        let meta = v.get("metadata")?;
+        let name = meta.get("name")?.as_str().filter(|n| !n.is_empty())?;
+        let namespace = meta
+            .get("namespace")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty());
+        Some(Key::new(api_version, kind, namespace, name))
+    }
+
+    /// The identity of a generated object.
+    pub(super) fn of_generated(id: &Identity, namespace: Option<&str>) -> Key {
+        Key::new(id.api_version, id.kind, namespace, &id.name)
+    }
+
+    fn new(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Key {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        Key {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
+    /// `Kind namespace/name`, as kubectl names objects.
+    fn describe(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// One output document at its source.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Placed {
+    /// Its identity.
+    pub(super) key: Key,
+    /// The input it came from.
+    pub(super) file: String,
+    /// The RayCluster's name, or the document's own, in that input.
+    pub(super) span: Option<Span>,
+    /// The RayCluster it was generated from, or none when it was passed through.
+    pub(super) cluster: Option<String>,
+}
+
+impl Placed {
+    fn source(&self) -> String {
+        let place = match self.span {
+            Some(s) => format!("{}:{}:{}", self.file, s.line, s.column),
+            None => self.file.clone(),
+        };
+        match &self.cluster {
+            Some(c) => format!("generated from RayCluster {c} ({place})"),
+            None => format!("written in the input ({place})"),
+        }
+    }
+}
+
+/// An error at each place of every identity that occurs more than once, in the order placed.
+pub(super) fn collisions(placed: &[Placed]) -> Vec<Diagnostic> {
+    let mut first: BTreeMap<&Key, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, p) in placed.iter().enumerate() {
+        let Some(&j) = first.get(&p.key) else {
+            first.insert(&p.key, i);
+            continue;
+        };
+        let earlier = &placed[j];
+        let what = p.key.describe();
+        let help = match (&earlier.cluster, &p.cluster) {
+            (Some(_), Some(_)) => "give the RayClusters different names or namespaces",
+            (None, None) => "keep one of the copies",
+            _ => "remove the written object: raycc generates it from the RayCluster",
+        };
+        for (at, other, again) in [(p, earlier, false), (earlier, p, true)] {
+            let message = if again {
+                format!(
+                    "{what} is in the output twice: it is also {}",
+                    other.source()
+                )
+            } else {
+                format!(
+                    "{what} is already in the output, {}: the second apply would replace it",
+                    other.source()
+                )
+            };
+            out.push(Diagnostic {
+                code: Code::DuplicateObject,
+                severity: Code::DuplicateObject.severity(),
+                message,
+                file: at.file.clone(),
+                span: at.span,
+                path: if at.cluster.is_some() {
+                    "metadata.name".into()
+                } else {
+                    String::new()
+                },
+                help: Some(help.to_string()),
+                related: (at.file == other.file)
+                    .then_some(other.span)
+                    .flatten()
+                    .map(|s| (s, "the other one comes from here".to_string())),
+            });
+        }
+    }
+    out
+}
