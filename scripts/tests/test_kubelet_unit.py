@@ -12,11 +12,27 @@ import kubelet  # noqa: E402
 
 def pod(**spec):
     return {
-        "metadata": {"name": "p-0", "namespace": "ml", "uid": "u-1",
-                     "labels": {"ray.io/group": "gpu"}, "annotations": {"a": "b"}},
-        "spec": {"nodeName": "n1", "serviceAccountName": "sa", "containers": [
-            {"name": "c", "resources": {"limits": {"cpu": "1500m", "memory": "1Gi"},
-                                        "requests": {"cpu": "250m"}}}], **spec},
+        "metadata": {
+            "name": "p-0",
+            "namespace": "ml",
+            "uid": "u-1",
+            "labels": {"ray.io/group": "gpu"},
+            "annotations": {"a": "b"},
+        },
+        "spec": {
+            "nodeName": "n1",
+            "serviceAccountName": "sa",
+            "containers": [
+                {
+                    "name": "c",
+                    "resources": {
+                        "limits": {"cpu": "1500m", "memory": "1Gi"},
+                        "requests": {"cpu": "250m"},
+                    },
+                }
+            ],
+            **spec,
+        },
         "status": {"podIP": "10.244.0.7", "hostIP": "10.244.0.1", "podIPs": [{"ip": "10.244.0.7"}]},
     }
 
@@ -31,25 +47,36 @@ def svc(name, ns, cluster_ip, ports=(), kind=None):
 KUBERNETES = svc("kubernetes", "default", "10.96.0.1", [{"name": "https", "port": 443}])
 
 
-@pytest.mark.parametrize("text, want", [
-    ("$(A)", "1"),
-    ("x$(A)y$(B)z", "x1y2z"),
-    ("$(UNSET)", "$(UNSET)"),
-    ("$$(A)", "$(A)"),
-    ("$$$(A)", "$1"),
-    ("$(A", "$(A"),
-    ("$A", "$A"),
-    ("a$", "a$"),
-    ("$()", "$()"),
-    ("${A}", "${A}"),
-])
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("$(A)", "1"),
+        ("x$(A)y$(B)z", "x1y2z"),
+        ("$(UNSET)", "$(UNSET)"),
+        ("$$(A)", "$(A)"),
+        ("$$$(A)", "$1"),
+        ("$(A", "$(A"),
+        ("$A", "$A"),
+        ("a$", "a$"),
+        ("$()", "$()"),
+        ("${A}", "${A}"),
+    ],
+)
 def test_expands_like_kubernetes(text, want):
     assert kubelet.expand(text, {"A": "1", "B": "2"}.get) == want
 
 
-@pytest.mark.parametrize("text, value", [
-    ("1500m", 1.5), ("2Gi", 2 * 2**30), ("1G", 10**9), ("1e3", 1000), ("0.5", 0.5), ("100Ki", 102400),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1500m", 1.5),
+        ("2Gi", 2 * 2**30),
+        ("1G", 10**9),
+        ("1e3", 1000),
+        ("0.5", 0.5),
+        ("100Ki", 102400),
+    ],
+)
 def test_reads_quantities(text, value):
     assert kubelet.quantity(text) == value
 
@@ -59,19 +86,22 @@ def test_refuses_a_bad_quantity():
         kubelet.quantity("1.5 cores")
 
 
-@pytest.mark.parametrize("path, want", [
-    ("metadata.name", "p-0"),
-    ("metadata.namespace", "ml"),
-    ("metadata.uid", "u-1"),
-    ("metadata.labels['ray.io/group']", "gpu"),
-    ("metadata.labels['absent']", ""),
-    ("metadata.annotations['a']", "b"),
-    ("spec.nodeName", "n1"),
-    ("spec.serviceAccountName", "sa"),
-    ("status.podIP", "10.244.0.7"),
-    ("status.hostIP", "10.244.0.1"),
-    ("status.podIPs", "10.244.0.7"),
-])
+@pytest.mark.parametrize(
+    "path, want",
+    [
+        ("metadata.name", "p-0"),
+        ("metadata.namespace", "ml"),
+        ("metadata.uid", "u-1"),
+        ("metadata.labels['ray.io/group']", "gpu"),
+        ("metadata.labels['absent']", ""),
+        ("metadata.annotations['a']", "b"),
+        ("spec.nodeName", "n1"),
+        ("spec.serviceAccountName", "sa"),
+        ("status.podIP", "10.244.0.7"),
+        ("status.hostIP", "10.244.0.1"),
+        ("status.podIPs", "10.244.0.7"),
+    ],
+)
 def test_resolves_field_refs(path, want):
     assert kubelet.field_value(pod(), path) == want
 
@@ -85,16 +115,19 @@ def test_refuses_an_unknown_field_ref():
         kubelet.field_value(pod(), "spec.schedulerName")
 
 
-@pytest.mark.parametrize("ref, want", [
-    ({"resource": "limits.cpu"}, "2"),  # 1.5 CPUs round up
-    ({"resource": "limits.cpu", "divisor": "1m"}, "1500"),
-    ({"resource": "limits.cpu", "divisor": "0"}, "2"),  # the API server's default divisor
-    ({"resource": "requests.cpu", "divisor": "1m"}, "250"),
-    ({"resource": "limits.memory"}, str(2**30)),
-    ({"resource": "limits.memory", "divisor": "1Mi"}, "1024"),
-    ({"resource": "requests.memory"}, "0"),
-    ({"resource": "limits.ephemeral-storage", "divisor": "1Gi"}, "100"),  # the Node's
-])
+@pytest.mark.parametrize(
+    "ref, want",
+    [
+        ({"resource": "limits.cpu"}, "2"),  # 1.5 CPUs round up
+        ({"resource": "limits.cpu", "divisor": "1m"}, "1500"),
+        ({"resource": "limits.cpu", "divisor": "0"}, "2"),  # the API server's default divisor
+        ({"resource": "requests.cpu", "divisor": "1m"}, "250"),
+        ({"resource": "limits.memory"}, str(2**30)),
+        ({"resource": "limits.memory", "divisor": "1Mi"}, "1024"),
+        ({"resource": "requests.memory"}, "0"),
+        ({"resource": "limits.ephemeral-storage", "divisor": "1Gi"}, "100"),  # the Node's
+    ],
+)
 def test_resolves_resource_field_refs(ref, want):
     allocatable = {"cpu": "2", "memory": "8Gi", "ephemeral-storage": "100Gi"}
     assert kubelet.resource_value(pod(), "c", ref, allocatable) == want
@@ -103,8 +136,12 @@ def test_resolves_resource_field_refs(ref, want):
 def test_service_links_cover_own_namespace_and_kubernetes():
     services = [
         KUBERNETES,
-        svc("web-api", "ml", "10.96.3.4", [{"name": "http", "port": 80},
-                                            {"port": 9090, "protocol": "UDP"}]),
+        svc(
+            "web-api",
+            "ml",
+            "10.96.3.4",
+            [{"name": "http", "port": 80}, {"port": 9090, "protocol": "UDP"}],
+        ),
         svc("headless", "ml", "None", [{"port": 1}]),
         svc("elsewhere", "other", "10.96.9.9", [{"port": 2}]),
     ]
@@ -132,8 +169,10 @@ def fetcher(objects):
 
 def test_env_follows_the_kubelets_order_and_expansion():
     objects = {
-        ("configmap", "ml", "cm"): {"metadata": {"name": "cm"}, "data": {"X": "from-cm", "Y": "y",
-                                                                         "bad key": "skipped"}},
+        ("configmap", "ml", "cm"): {
+            "metadata": {"name": "cm"},
+            "data": {"X": "from-cm", "Y": "y", "bad key": "skipped"},
+        },
         ("secret", "ml", "s"): {"metadata": {"name": "s"}, "data": {"token": "c2VjcmV0"}},
     }
     container = {
@@ -146,8 +185,10 @@ def test_env_follows_the_kubelets_order_and_expansion():
             {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
             {"name": "T", "valueFrom": {"secretKeyRef": {"name": "s", "key": "token"}}},
             {"name": "C", "valueFrom": {"configMapKeyRef": {"name": "cm", "key": "Y"}}},
-            {"name": "O", "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k",
-                                                         "optional": True}}},
+            {
+                "name": "O",
+                "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k", "optional": True}},
+            },
             {"name": "EMPTY"},
         ],
     }
@@ -161,24 +202,29 @@ def test_env_follows_the_kubelets_order_and_expansion():
 
 
 def test_a_missing_secret_is_a_config_error():
-    container = {"name": "c", "env": [{"name": "T", "valueFrom": {
-        "secretKeyRef": {"name": "absent", "key": "k"}}}]}
+    container = {
+        "name": "c",
+        "env": [{"name": "T", "valueFrom": {"secretKeyRef": {"name": "absent", "key": "k"}}}],
+    }
     with pytest.raises(kubelet.ConfigError, match='secret "absent" not found'):
         kubelet.container_env(pod(), container, [], fetcher({}), {})
 
 
 def test_a_missing_key_is_a_config_error():
     objects = {("secret", "ml", "s"): {"metadata": {"name": "s"}, "data": {}}}
-    container = {"name": "c", "env": [{"name": "T", "valueFrom": {
-        "secretKeyRef": {"name": "s", "key": "k"}}}]}
+    container = {
+        "name": "c",
+        "env": [{"name": "T", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}],
+    }
     with pytest.raises(kubelet.ConfigError, match="couldn't find key k"):
         kubelet.container_env(pod(), container, [], fetcher(objects), {})
 
 
 def test_argv_is_expanded_and_needs_a_command():
     env = {"A": "1"}
-    assert kubelet.container_argv({"name": "c", "command": ["sh", "-c"], "args": ["echo $(A) $$(A)"]},
-                                  env) == ["sh", "-c", "echo 1 $(A)"]
+    assert kubelet.container_argv(
+        {"name": "c", "command": ["sh", "-c"], "args": ["echo $(A) $$(A)"]}, env
+    ) == ["sh", "-c", "echo 1 $(A)"]
     with pytest.raises(kubelet.ConfigError):
         kubelet.container_argv({"name": "c", "args": ["x"]}, env)
 
@@ -204,7 +250,10 @@ def test_hosts_maps_services_as_cluster_dns_would():
     text = kubelet.hosts_file(p, "10.244.0.7", services, eps)
     lines = text.splitlines()
     assert "10.244.0.7\tc-worker-0.c-worker.ml.svc.cluster.local c-worker-0" in lines
-    assert "10.96.0.1\tkubernetes.default.svc.cluster.local kubernetes.default.svc kubernetes.default" in lines
+    assert (
+        "10.96.0.1\tkubernetes.default.svc.cluster.local kubernetes.default.svc kubernetes.default"
+        in lines
+    )
     assert "10.244.0.2\thead-svc.ml.svc.cluster.local head-svc.ml.svc head-svc.ml head-svc" in lines
     assert "10.244.0.2\tc-head-0.head-svc.ml.svc.cluster.local" in lines
     assert "10.244.0.3\tweb.ml.svc.cluster.local web.ml.svc web.ml web" in lines
@@ -218,8 +267,16 @@ def test_resolv_conf_searches_the_pods_namespace_first():
 
 
 def test_a_prober_follows_thresholds():
-    p = kubelet.Prober({"initialDelaySeconds": 5, "periodSeconds": 2, "failureThreshold": 2,
-                        "successThreshold": 2}, started=100, initial=False)
+    p = kubelet.Prober(
+        {
+            "initialDelaySeconds": 5,
+            "periodSeconds": 2,
+            "failureThreshold": 2,
+            "successThreshold": 2,
+        },
+        started=100,
+        initial=False,
+    )
     assert not p.due(104) and p.due(105)
     p.record(True, 105)
     assert p.result is False and not p.due(106) and p.due(107)

@@ -21,20 +21,40 @@ def account():
     if not os.environ.get("KUBECONFIG") or not os.environ.get("KUBECTL"):
         pytest.fail("run under scripts/control-plane.sh with KUBECTL set")
     api = kubeapi.Api()
-    api.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                    "metadata": {"name": NS}})
-    api.post(kubeapi.path_for("v1", "serviceaccounts", NS),
-             {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "scaler"}})
+    api.post(
+        "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
+    )
+    api.post(
+        kubeapi.path_for("v1", "serviceaccounts", NS),
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "scaler"}},
+    )
     rbac = "rbac.authorization.k8s.io/v1"
-    api.post(kubeapi.path_for(rbac, "roles", NS), {
-        "apiVersion": rbac, "kind": "Role", "metadata": {"name": "scaler"},
-        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-                  {"apiGroups": ["apps"], "resources": ["statefulsets/scale"],
-                   "verbs": ["get", "patch"]}]})
-    api.post(kubeapi.path_for(rbac, "rolebindings", NS), {
-        "apiVersion": rbac, "kind": "RoleBinding", "metadata": {"name": "scaler"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "scaler"},
-        "subjects": [{"kind": "ServiceAccount", "name": "scaler", "namespace": NS}]})
+    api.post(
+        kubeapi.path_for(rbac, "roles", NS),
+        {
+            "apiVersion": rbac,
+            "kind": "Role",
+            "metadata": {"name": "scaler"},
+            "rules": [
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+                {
+                    "apiGroups": ["apps"],
+                    "resources": ["statefulsets/scale"],
+                    "verbs": ["get", "patch"],
+                },
+            ],
+        },
+    )
+    api.post(
+        kubeapi.path_for(rbac, "rolebindings", NS),
+        {
+            "apiVersion": rbac,
+            "kind": "RoleBinding",
+            "metadata": {"name": "scaler"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "scaler"},
+            "subjects": [{"kind": "ServiceAccount", "name": "scaler", "namespace": NS}],
+        },
+    )
     return "scaler"
 
 
@@ -43,17 +63,31 @@ def rbac_check(*argv):
 
 
 def test_passes_when_the_lists_match_the_role(account):
-    run = rbac_check(account, "--allow", "get pods", "--allow", "watch pods",
-                     "--allow", "patch statefulsets --subresource=scale",
-                     "--deny", "delete pods", "--deny", "patch statefulsets",
-                     "--deny", "get secrets", "--deny", "list pods --all-namespaces")
+    run = rbac_check(
+        account,
+        "--allow",
+        "get pods",
+        "--allow",
+        "watch pods",
+        "--allow",
+        "patch statefulsets --subresource=scale",
+        "--deny",
+        "delete pods",
+        "--deny",
+        "patch statefulsets",
+        "--deny",
+        "get secrets",
+        "--deny",
+        "list pods --all-namespaces",
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines()[-1] == "rbac-check: 7 passed, 0 failed"
 
 
 def test_a_subresource_is_not_its_parent(account):
-    run = rbac_check(account, "--deny", "patch statefulsets", "--deny",
-                     "get statefulsets --subresource=status")
+    run = rbac_check(
+        account, "--deny", "patch statefulsets", "--deny", "get statefulsets --subresource=status"
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
