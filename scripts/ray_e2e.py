@@ -1,97 +1,59 @@
-"""Runs the Ray clusters raycc compiles with a real `ray start`, all on this machine.
+"""Runs the Ray clusters raycc compiles on a real control plane, with a real `ray start`.
 
-For each fixture given (fixtures/e2e/*.yaml) the driver compiles it with raycc and does for each
-Pod what the kubelet would: it runs the Pod's init containers (the worker's `wait-gcs-ready`),
-then the Ray container's own command, `/bin/bash -c -- <args[0]>` with `--block`, in the
-container's environment. Pods start one after the other, the head first. Then it checks, through
-the Ray API, that every node joined and advertises the resources and labels the fixture's
-`# e2e-expect GROUP: NAME=NUMBER ... label:KEY=VALUE ...` lines declare; runs each generated
-httpGet probe; runs a task pinned by each declared custom resource and label and checks where it
-ran; and stops every process it started, whatever happened.
+Run by scripts/ray-e2e.sh inside the control plane of scripts/control-plane.sh. For each fixture
+given (fixtures/e2e/*.yaml), one after the other, the driver compiles it with raycc, applies the
+output with kubectl (objects without a namespace go to `e2e-<fixture>`), and lets the
+controllers create the Pods, which the kubelet stand-in (scripts/kubelet.py, started once for
+the run) runs as real Ray nodes on this machine, each Pod with its own IP, hostname, /tmp and
+/dev/shm: the worker's `wait-gcs-ready` init container, then the Ray container's own
+`/bin/bash -c` command, both unchanged, with the environment the kubelet builds and the head
+Service's name resolving to the head Pod. Then it checks:
 
-Only what cannot be the same outside Kubernetes is changed, by editing the flag tokens of the
-generated command; no command is written by hand:
+- statically, in the manifests: one head Pod, Pods for every group that the fixture's
+  `# e2e-expect GROUP: NAME=NUMBER ... label:KEY=VALUE ...` lines name, a Service that selects
+  the head Pod and reaches its GCS port, and every worker dialling that Service at that port;
+- every init container exits 0 after saying "GCS is ready", every `ray start` says "Ray runtime
+  started." and keeps running (no restart), every Pod becomes Ready through the generated
+  readiness probe (run by the stand-in), and each generated httpGet probe answers the driver;
+- through the Ray API (a driver run inside the head Pod): every Pod is a live Ray node at its
+  Pod IP, with the resources and labels the fixture declares and Ray node group = its group;
+- `ray status` in each Pod's environment (through `kubelet.py exec`) lists every node;
+- a task pinned by each declared custom resource and label runs in its group, and sees its
+  Pod's RAY_CLOUD_INSTANCE_ID and RAY_NODE_TYPE_NAME;
+- deleting the workloads stops every process of their Pods.
 
-  R1  worker `--address=<head Service>:<port>`: becomes 127.0.0.1 and the GCS port of R2, after
-      a check that the host is the head Service's DNS name and the port the head's GCS port.
-  R2  head `--port` (the GCS port): a port of this run, added when absent. The operator's
-      default 6379 is often taken on a developer machine.
-  R3  head `--dashboard-port`, `--ray-client-server-port`: ports of this run, for the same reason.
-  R4  per-node ports, so that several nodes share one network namespace, replaced or added on
-      every node: --node-manager-port, --object-manager-port, --runtime-env-agent-port,
-      --dashboard-agent-grpc-port, --dashboard-agent-listen-port, --metrics-export-port,
-      --min-worker-port, --max-worker-port. A probe on a moved port follows it.
-  R5  `--object-store-memory`: 100000000 bytes when absent or larger, so that several nodes fit
-      one small machine (in a Pod Ray sizes it from the Pod's memory and /dev/shm).
-  E1  literal env values (FQ_RAY_IP, RAY_IP, RAY_ADDRESS, ...) and init container scripts:
-      `<head Service>[:<GCS port>]` becomes `127.0.0.1[:<GCS port of R2>]`, and the head's
-      `127.0.0.1:<GCS port>` becomes `127.0.0.1:<GCS port of R2>`. (RAY_PORT, which Ray does
-      not read, stays as generated.)
-  E2  `valueFrom.fieldRef` takes what the Pod would have: metadata.name the Pod name
-      (`<statefulset>-<ordinal>`), metadata.namespace the object's namespace or "default",
-      metadata.labels['...'] the Pod template's labels, status.podIP 127.0.0.1.
-  E3  beneath the container's env, what an image and a Pod provide: PATH with the venv holding
-      ray first, HOME, RAY_TMPDIR a folder of the Pod's own (each Pod has its own /tmp) and
-      RAY_USAGE_STATS_ENABLED=0 (no network). RAYCC_E2E_RUN marks every process of this run, so
-      that the end stops all of them and nothing else (`ray stop --force` would also stop any
-      other Ray on the machine).
+No generated command or env value is rewritten. What the stand-in provides in place of the
+`rayproject/ray` image: the virtualenv holding `ray[default]` (the same version) first on PATH,
+and RAY_USAGE_STATS_ENABLED=0 beneath the container's env (the Pods have no network).
+Each check prints `ok` or `FAIL`; the last line is `ray-e2e: N passed, M failed`.
 
-The kubelet's `$(VAR)` expansion of args and env values is applied as Kubernetes does. Each check
-prints `ok` or `FAIL`; the last line is `ray-e2e: N passed, M failed`.
-
-Usage: python ray_e2e.py --raycc BIN --run-id ID [--logs DIR] FIXTURE...
-`python ray_e2e.py inspect REQUEST` is the part that uses the Ray API, run as a child process.
+Usage: python ray_e2e.py --raycc BIN --kubectl BIN --image-path DIR [--state DIR] FIXTURE...
+`python ray_e2e.py inspect REQUEST` is the part that uses the Ray API, run inside the head Pod.
 """
 
 import argparse
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 
 import yaml
 
-OBJECT_STORE_BYTES = 100_000_000
-# Ports of this run: fixture k uses BASE + k * 2000 and up, below Linux's ephemeral range
-# (32768 and up) where the ports Ray picks at random land.
-PORT_BASE = int(os.environ.get("RAY_E2E_PORT_BASE", "21000"))
-CLUSTER_STRIDE = 2000
-NODE_STRIDE = 100
-CLUSTER_PORTS = {"port": 0, "dashboard-port": 1, "ray-client-server-port": 2}  # R2, R3
-NODE_PORTS = {  # R4, offsets into the node's block of NODE_STRIDE ports
-    "node-manager-port": 0,
-    "object-manager-port": 1,
-    "runtime-env-agent-port": 2,
-    "dashboard-agent-grpc-port": 3,
-    "dashboard-agent-listen-port": 4,
-    "metrics-export-port": 5,
-    "min-worker-port": 10,
-    "max-worker-port": NODE_STRIDE - 1,
-}
-# What `ray start` listens on when the flag is absent (for probes that follow a moved port).
-RAY_DEFAULT_PORTS = {
-    "port": 6379,
-    "dashboard-port": 8265,
-    "ray-client-server-port": 10001,
-    "dashboard-agent-listen-port": 52365,
-}
-STANDARD_RESOURCES = {"CPU", "GPU", "memory", "object_store_memory"}
-MARKER = "RAYCC_E2E_RUN"
-STARTED = "Ray runtime started."
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import kubeapi  # noqa: E402
 
-START_TIMEOUT = 120  # one node's `ray start`, and all nodes joining
-INIT_TIMEOUT = 120  # one init container
-PROBE_TIMEOUT = 60
+STANDARD_RESOURCES = {"CPU", "GPU", "memory", "object_store_memory"}
+STARTED = "Ray runtime started."
+SELECTOR = "app.kubernetes.io/created-by=raycc"
+READY_TIMEOUT = 300  # every Pod of a cluster Running and Ready
 TASK_TIMEOUT = 60
-STOP_TIMEOUT = 20
+STOP_TIMEOUT = 120
 
 
 class Checks:
@@ -114,205 +76,56 @@ class Checks:
 # --- The generated command -------------------------------------------------------------------
 
 
-def shell_tokens(script):
-    """Splits a bash command string into words and control operators, with their spans.
-
-    Knows what `ray start` commands hold: blanks, `;` `&&` `||` `|` `&` and newlines, '...' and
-    "..." quoting, backslash escapes and ${...}. Refuses command substitution, which raycc never
-    emits, rather than guess at it.
-    """
-    tokens = []  # (kind, start, end); kind is "word" or "op"
-    i, n = 0, len(script)
+def shell_words(script):
+    """The words of a bash command string, with '...' and "..." quoting, backslash escapes
+    and ${...}; control operators (; && || | & newline) are words of their own."""
+    words, i, n = [], 0, len(script)
     while i < n:
         if script[i] in " \t":
             i += 1
             continue
         op = next((o for o in ("&&", "||", ";", "&", "|", "\n") if script.startswith(o, i)), None)
         if op:
-            tokens.append(("op", i, i + len(op)))
+            words.append(op)
             i += len(op)
             continue
         start = i
         while i < n and script[i] not in " \t\n;&|":
             c = script[i]
-            if c == "`" or script.startswith("$(", i):
-                raise ValueError(f"command substitution at offset {i}")
             if c == "'":
-                end = script.find("'", i + 1)
-                if end < 0:
-                    raise ValueError(f"unclosed ' at offset {i}")
-                i = end + 1
+                i = script.index("'", i + 1) + 1
             elif c == '"':
                 i += 1
-                while i < n and script[i] != '"':
-                    if script[i] == "`" or script.startswith("$(", i):
-                        raise ValueError(f"command substitution at offset {i}")
+                while script[i] != '"':
                     i += 2 if script[i] == "\\" else 1
-                if i >= n:
-                    raise ValueError(f'unclosed " at offset {start}')
                 i += 1
             elif c == "\\":
                 i += 2
             elif script.startswith("${", i):
-                end = script.find("}", i)
-                if end < 0:
-                    raise ValueError(f"unclosed ${{ at offset {i}")
-                i = end + 1
+                i = script.index("}", i) + 1
             else:
                 i += 1
-        tokens.append(("word", start, min(i, n)))
-    return tokens
+        words.append(script[start:i])
+    return words
 
 
-class RayStartCommand:
-    """The `ray start` command inside a container script, to edit flag by flag."""
-
-    def __init__(self, script):
-        self.script = script
-        tokens = shell_tokens(script)
-        words = [script[s:e] for _, s, e in tokens]
-        at = next(
-            (i for i in range(len(tokens) - 1) if words[i] == "ray" and words[i + 1] == "start"),
-            None,
-        )
-        if at is None:
-            raise ValueError("the container script has no `ray start`")
-        self.flags = {}  # name -> span of the whole `--name[=value]` word
-        self.end = tokens[at + 1][2]  # where added flags go: after the last flag
-        for kind, s, e in tokens[at + 2 :]:
-            if kind == "op":
-                break
-            if not script.startswith("--", s):
-                raise ValueError(f"`ray start` argument {script[s:e]!r} is not a --flag")
-            self.flags[script[s + 2 : e].split("=", 1)[0]] = (s, e)
-            self.end = e
-        self.edits = []  # (start, end, replacement)
-        self.notes = []
-
-    def value(self, name):
-        """The flag's value as written (still quoted), "" for a bare flag, None when absent."""
-        if name not in self.flags:
-            return None
-        s, e = self.flags[name]
-        return self.script[s:e].partition("=")[2]
-
-    def set(self, name, value, why):
-        if name in self.flags:
-            s, e = self.flags[name]
-            self.edits.append((s, e, f"--{name}={value}"))
-            self.notes.append(f"{why}: --{name}={self.value(name)} -> {value}")
-        else:
-            self.edits.append((self.end, self.end, f"  --{name}={value}"))
-            self.notes.append(f"{why}: --{name}={value} added")
-
-    def rendered(self):
-        out = self.script
-        for s, e, text in sorted(self.edits, reverse=True):
-            out = out[:s] + text + out[e:]
-        return out
-
-
-# --- What Kubernetes does --------------------------------------------------------------------
-
-
-def kube_expand(text, env):
-    """The kubelet's `$(VAR)` expansion: `$$` is `$`, a defined `$(NAME)` its value, any other
-    `$(...)` stays as written."""
-    out, i = [], 0
-    while i < len(text):
-        if text.startswith("$$", i):
-            out.append("$")
-            i += 2
-            continue
-        if text.startswith("$(", i):
-            end = text.find(")", i + 2)
-            if end > 0:
-                out.append(env.get(text[i + 2 : end], text[i : end + 1]))
-                i = end + 1
-                continue
-        out.append(text[i])
-        i += 1
-    return "".join(out)
-
-
-def field_ref(path, pod):
-    """E2: a `valueFrom.fieldRef` as the Pod would resolve it."""
-    if path == "metadata.name":
-        return pod["name"]
-    if path == "metadata.namespace":
-        return pod["namespace"]
-    if path == "status.podIP":
-        return "127.0.0.1"
-    m = re.fullmatch(r"metadata\.labels\['([^']+)'\]", path)
-    if m:
-        return pod["labels"].get(m[1], "")
-    raise ValueError(f"fieldRef {path} is not simulated")
-
-
-def container_env(container, pod, rewrite):
-    """A container's environment as the kubelet builds it, with E1 applied to literal values."""
-    env = {}
-    for item in container.get("env") or []:
-        source = item.get("valueFrom")
-        if source is None:
-            env[item["name"]] = rewrite(kube_expand(item.get("value", ""), env))
-        elif "fieldRef" in source:
-            env[item["name"]] = field_ref(source["fieldRef"]["fieldPath"], pod)
-        else:
-            raise ValueError(f"env {item['name']}: only fieldRef is simulated")
-    return env
+def ray_start_flags(script):
+    """The `--name[=value]` flags of the `ray start` in a container script."""
+    words = shell_words(script)
+    at = next(i for i in range(len(words) - 1) if words[i : i + 2] == ["ray", "start"])
+    flags = {}
+    for word in words[at + 2 :]:
+        if not word.startswith("--"):
+            break
+        name, _, value = word[2:].partition("=")
+        flags[name] = value
+    return flags
 
 
 def bash_script(container):
-    """args[0] of a `/bin/bash -c --` container, the shape raycc gives Ray containers."""
     if container.get("command") != ["/bin/bash", "-c", "--"] or len(container.get("args", [])) != 1:
         raise ValueError(f"container {container['name']} does not run `/bin/bash -c -- SCRIPT`")
     return container["args"][0]
-
-
-def plan_pods(objects):
-    """The Pods the workloads would run, head first, as dicts. An HPA's workload has no
-    replicas; it runs the HPA's minReplicas."""
-    hpa_min = {
-        o["spec"]["scaleTargetRef"]["name"]: o["spec"].get("minReplicas", 1)
-        for o in objects
-        if o["kind"] == "HorizontalPodAutoscaler"
-    }
-    pods = []
-    for o in objects:
-        if o["kind"] not in ("StatefulSet", "Deployment"):
-            continue
-        name = o["metadata"]["name"]
-        template = o["spec"]["template"]
-        labels = template["metadata"].get("labels", {})
-        for ordinal in range(o["spec"].get("replicas", hpa_min.get(name, 1))):
-            pods.append(
-                {
-                    "name": f"{name}-{ordinal}",  # a StatefulSet's; a Deployment's has hashes
-                    "namespace": o["metadata"].get("namespace", "default"),
-                    "labels": labels,
-                    "group": labels.get("ray.io/group", ""),
-                    "head": labels.get("ray.io/node-type") == "head",
-                    "spec": template["spec"],
-                }
-            )
-    pods.sort(key=lambda p: not p["head"])
-    return pods
-
-
-def head_service(objects, head_pod):
-    """The Service that selects the head Pod, and the DNS names a Pod can reach it by."""
-    for o in objects:
-        if o["kind"] != "Service":
-            continue
-        selector = o["spec"].get("selector") or {}
-        if selector and all(head_pod["labels"].get(k) == v for k, v in selector.items()):
-            name, ns = o["metadata"]["name"], o["metadata"].get("namespace")
-            hosts = [name]
-            if ns:
-                hosts += [f"{name}.{ns}", f"{name}.{ns}.svc", f"{name}.{ns}.svc.cluster.local"]
-            return o, hosts
-    return None, []
 
 
 def parse_expectations(text):
@@ -332,32 +145,53 @@ def parse_expectations(text):
     return expect
 
 
-# --- Processes -------------------------------------------------------------------------------
+def workloads(objects):
+    """(workload, replicas, labels, group, is_head) for each StatefulSet/Deployment; an HPA's
+    workload runs the HPA's minReplicas."""
+    hpa_min = {
+        o["spec"]["scaleTargetRef"]["name"]: o["spec"].get("minReplicas", 1)
+        for o in objects
+        if o["kind"] == "HorizontalPodAutoscaler"
+    }
+    out = []
+    for o in objects:
+        if o["kind"] not in ("StatefulSet", "Deployment"):
+            continue
+        labels = o["spec"]["template"]["metadata"].get("labels", {})
+        replicas = o["spec"].get("replicas", hpa_min.get(o["metadata"]["name"], 1))
+        out.append(
+            (
+                o,
+                replicas,
+                labels,
+                labels.get("ray.io/group", ""),
+                labels.get("ray.io/node-type") == "head",
+            )
+        )
+    return out
 
 
-def marked_pids(run_id):
-    """Every process whose environment carries this run's marker."""
-    needle = f"{MARKER}={run_id}".encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as f:
-                    if needle in f.read().split(b"\0"):
-                        pids.append(int(entry))
-            except OSError:
-                pass
-    return pids
+def head_service(objects, head_labels):
+    """The Service that selects the head Pod, and the DNS names a Pod can reach it by."""
+    for o in objects:
+        if o["kind"] != "Service":
+            continue
+        selector = o["spec"].get("selector") or {}
+        if selector and all(head_labels.get(k) == v for k, v in selector.items()):
+            name, ns = o["metadata"]["name"], o["metadata"].get("namespace")
+            hosts = [name]
+            if ns:
+                hosts += [f"{name}.{ns}", f"{name}.{ns}.svc", f"{name}.{ns}.svc.cluster.local"]
+            return o, hosts
+    return None, []
 
 
-def port_free(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("0.0.0.0", port))
-            return True
-        except OSError:
-            return False
+def number(value):
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def tail(text, lines=25):
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def read(path):
@@ -368,413 +202,291 @@ def read(path):
         return ""
 
 
-def tail(text, lines=25):
-    return "\n".join(text.splitlines()[-lines:])
+# --- The run ---------------------------------------------------------------------------------
 
 
-def number(value):
-    return str(int(value)) if value == int(value) else str(value)
+class Run:
+    def __init__(self, args, checks):
+        self.args = args
+        self.checks = checks
+        self.api = kubeapi.Api()
+        self.state = os.path.abspath(args.state)
 
+    def kubectl(self, *argv):
+        return subprocess.run([self.args.kubectl, *argv], capture_output=True, text=True)
 
-class Cluster:
-    """One compiled RayCluster being run: its Pods, ports, processes and logs."""
+    def pods(self, ns):
+        path = kubeapi.path_for("v1", "pods", ns)
+        return self.api.get(path, params={"labelSelector": SELECTOR})["items"]
 
-    def __init__(self, index, name, objects, args):
-        self.tag = name
-        self.objects = objects
-        self.run_id = args.run_id
-        self.pods = plan_pods(objects)
-        base = PORT_BASE + index * CLUSTER_STRIDE
-        self.cluster_ports = {flag: base + offset for flag, offset in CLUSTER_PORTS.items()}
-        self.gcs_port = self.cluster_ports["port"]
-        self.node_ports = [
-            {flag: base + NODE_STRIDE * (i + 1) + offset for flag, offset in NODE_PORTS.items()}
-            for i in range(len(self.pods))
-        ]
-        self.logs = os.path.join(args.logs, name)
-        os.makedirs(self.logs, exist_ok=True)
-        self.tmp = tempfile.mkdtemp(prefix="raycc-e2e-")  # short: Ray's socket paths must fit
-        self.procs = []
-
-    def machine_env(self, pod_index):
-        """E3: what the image and the Pod's own filesystem provide."""
-        pod_tmp = os.path.join(self.tmp, f"p{pod_index}")
-        os.makedirs(pod_tmp, exist_ok=True)
-        return {
-            "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
-            "HOME": os.environ.get("HOME", "/root"),
-            "RAY_TMPDIR": pod_tmp,
-            "RAY_USAGE_STATS_ENABLED": "0",
-        }
-
-    def spawn(self, script, env, log_path):
-        """Runs `/bin/bash -c -- script` in a process group of its own, marked."""
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen(
-                ["/bin/bash", "-c", "--", script],
-                env={**env, MARKER: self.run_id},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.procs.append(proc)
-        return proc
-
-    def stop(self):
-        """Stops the Pods as the kubelet does: SIGTERM to each container's main process, last
-        started first, a grace period, then SIGKILL to whatever of this run is left. Returns the
-        processes still there afterwards (none, normally)."""
-        t0 = time.time()
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=max(0.1, t0 + STOP_TIMEOUT - time.time()))
-            except subprocess.TimeoutExpired:
-                pass
-        # `ray start` stops its own children on SIGTERM; give them the rest of the grace period.
-        while marked_pids(self.run_id) and time.time() < t0 + STOP_TIMEOUT:
-            time.sleep(0.5)
-        killed = marked_pids(self.run_id)
-        for pid in killed:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for proc in self.procs:
-            proc.wait()
-        time.sleep(0.5 if killed else 0)
-        print(
-            f"     {self.tag}: stopped in {time.time() - t0:.0f} s"
-            + (f"; {len(killed)} processes needed SIGKILL" if killed else "")
-        )
-        return marked_pids(self.run_id)
-
-
-# --- One cluster -----------------------------------------------------------------------------
-
-
-def run_cluster(index, fixture, args, checks):
-    tag = os.path.splitext(os.path.basename(fixture))[0]
-    with open(fixture) as f:
-        expect = parse_expectations(f.read())
-    compiled = subprocess.run(
-        [args.raycc, "compile", "--color=never", fixture], capture_output=True, text=True
-    )
-    if not checks.check(compiled.returncode == 0, f"{tag}: raycc compile", compiled.stderr):
-        return
-    cluster = Cluster(index, tag, [o for o in yaml.safe_load_all(compiled.stdout) if o], args)
-    pods = cluster.pods
-    if not checks.check(
-        pods and pods[0]["head"] and sum(p["head"] for p in pods) == 1,
-        f"{tag}: one head Pod among {len(pods)} Pods",
-    ):
-        return
-    unknown = sorted(set(expect) - {p["group"] for p in pods})
-    checks.check(not unknown, f"{tag}: every e2e-expect group has Pods", f"no Pods for {unknown}")
-    failed_before = checks.failed
-    try:
-        nodes = prepare(cluster, checks)
-        if nodes is not None:
-            run_nodes(cluster, nodes, expect, checks)
-    finally:
-        left = cluster.stop()
-        checks.check(not left, f"{tag}: every process stopped", f"still running: {left}")
-        if checks.failed > failed_before:
-            keep = os.path.join(cluster.logs, "ray-tmp")
-            shutil.rmtree(keep, ignore_errors=True)
-            shutil.copytree(
-                cluster.tmp,
-                keep,
-                symlinks=True,
-                ignore=shutil.ignore_patterns("sockets", "runtime_resources"),
-            )
-            print(f"     {tag}: Pod logs and Ray's own logs are in {cluster.logs}")
-        shutil.rmtree(cluster.tmp, ignore_errors=True)
-
-
-def prepare(cluster, checks):
-    """Static checks, then each Pod's rewritten commands and environment, or None."""
-    tag, pods = cluster.tag, cluster.pods
-    head_cmd = RayStartCommand(bash_script(pods[0]["spec"]["containers"][0]))
-    gcs_port = int(head_cmd.value("port") or RAY_DEFAULT_PORTS["port"])
-    service, hosts = head_service(cluster.objects, pods[0])
-    reachable = service is not None and (
-        service["spec"].get("clusterIP") == "None"
-        or any(p["port"] == gcs_port for p in service["spec"].get("ports", []))
-    )
-    checks.check(
-        reachable,
-        f"{tag}: a Service selects the head Pod and reaches its GCS port {gcs_port}",
-        (
-            f"Service {service['metadata']['name']} is not headless (type"
-            f" {service['spec'].get('type')}) and has only ports"
-            f" {[p['port'] for p in service['spec'].get('ports', [])]}"
-        )
-        if service
-        else "no Service selects the head Pod",
-    )
-
-    def rewrite(text):
-        """E1: `<head Service>[:<GCS port>]` and the head's own `127.0.0.1:<GCS port>` become
-        `127.0.0.1[:<this run's GCS port>]`."""
-        if hosts:
-            names = "|".join(re.escape(h) for h in sorted(hosts, key=len, reverse=True))
-            text = re.sub(
-                r"(?<![\w.-])(%s)(:%d)?\b(?![.-])" % (names, gcs_port),
-                lambda m: "127.0.0.1" + (f":{cluster.gcs_port}" if m[2] else ""),
-                text,
-            )
-        own = r"(?<![\w.-])127\.0\.0\.1:%d\b" % gcs_port
-        return re.sub(own, f"127.0.0.1:{cluster.gcs_port}", text)
-
-    nodes = []
-    for i, pod in enumerate(pods):
-        container = pod["spec"]["containers"][0]
-        env = container_env(container, pod, rewrite)
-        cmd = RayStartCommand(kube_expand(bash_script(container), env))
-        port_map = {}  # port as generated -> port of this run, for probes
-        if pod["head"]:
-            for flag, port in cluster.cluster_ports.items():
-                port_map[int(cmd.value(flag) or RAY_DEFAULT_PORTS[flag])] = port
-                cmd.set(flag, port, "R2/R3")
-        else:
-            address = cmd.value("address") or ""
-            host, _, port = address.rpartition(":")
-            if not checks.check(
-                host in hosts and port == str(gcs_port),
-                f"{tag}: {pod['name']} dials the head Service at the GCS port",
-                f"--address={address}; head Service names {hosts}, GCS port {gcs_port}",
-            ):
-                return None
-            cmd.set("address", f"127.0.0.1:{cluster.gcs_port}", "R1")
-        for flag, port in cluster.node_ports[i].items():
-            old = cmd.value(flag) or RAY_DEFAULT_PORTS.get(flag)
-            if old is not None and str(old).isdigit():
-                port_map[int(old)] = port
-            cmd.set(flag, port, "R4")
-        store = cmd.value("object-store-memory")
-        if store is None or not store.isdigit() or int(store) > OBJECT_STORE_BYTES:
-            cmd.set("object-store-memory", OBJECT_STORE_BYTES, "R5")
-        print(f"     {pod['name']}: " + "; ".join(cmd.notes))
-        machine = cluster.machine_env(i)
-        inits = []
-        for init in pod["spec"].get("initContainers") or []:
-            init_env = container_env(init, pod, rewrite)
-            script = rewrite(kube_expand(bash_script(init), init_env))
-            inits.append((init["name"], script, {**machine, **init_env}))
-        nodes.append(
-            {
-                "pod": pod,
-                "container": container,
-                "script": cmd.rendered(),
-                "env": {**machine, **env},
-                "init": inits,
-                "port_map": port_map,
-                "node_manager_port": cluster.node_ports[i]["node-manager-port"],
-            }
-        )
-    wanted = [p for ports in cluster.node_ports for p in ports.values()]
-    busy = sorted(p for p in wanted + list(cluster.cluster_ports.values()) if not port_free(p))
-    if not checks.check(not busy, f"{tag}: the ports of this run are free", f"in use: {busy}"):
-        return None
-    return nodes
-
-
-def run_init_container(cluster, node, name, script, env, checks):
-    """Runs an init container to its end, as the kubelet does before the Ray container."""
-    log = os.path.join(cluster.logs, f"{node['pod']['name']}.{name}.log")
-    t0 = time.time()
-    proc = cluster.spawn(script, env, log)
-    try:
-        code = proc.wait(timeout=INIT_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        code = "none (timed out)"
-    return checks.check(
-        code == 0 and "GCS is ready" in read(log),
-        f"{cluster.tag}: {node['pod']['name']} init container {name} passes"
-        f" ({time.time() - t0:.0f} s)",
-        f"exit {code}:\n{tail(read(log))}",
-    )
-
-
-def start_node(cluster, node, checks):
-    """Starts a Pod's Ray container; waits until `ray start` says the node runs.
-
-    One node at a time: on two cores, Ray nodes that start together can miss Ray's fixed 30 s
-    deadline for a new node to register.
-    """
-    log = os.path.join(cluster.logs, f"{node['pod']['name']}.log")
-    t0 = time.time()
-    node["proc"] = proc = cluster.spawn(node["script"], node["env"], log)
-    while time.time() - t0 < START_TIMEOUT and proc.poll() is None and STARTED not in read(log):
-        time.sleep(0.2)
-    return checks.check(
-        proc.poll() is None and STARTED in read(log),
-        f"{cluster.tag}: {node['pod']['name']} `ray start` runs ({time.time() - t0:.0f} s)",
-        f"exit {proc.poll()}:\n{tail(read(log))}",
-    )
-
-
-def run_nodes(cluster, nodes, expect, checks):
-    tag = cluster.tag
-    t0 = time.time()
-    if not start_node(cluster, nodes[0], checks):
-        return
-    for node in nodes[1:]:
-        if all(run_init_container(cluster, node, *init, checks) for init in node["init"]):
-            start_node(cluster, node, checks)
-
-    tasks = []
-    for group, want in sorted(expect.items()):
-        for resource in sorted(set(want["resources"]) - STANDARD_RESOURCES):
-            task = {"what": f"resource {resource}", "group": group, "resources": {resource: 1}}
-            tasks.append(task)
-        for key, value in sorted(want["labels"].items()):
-            tasks.append({"what": f"label {key}={value}", "group": group, "labels": {key: value}})
-    request = {"address": f"127.0.0.1:{cluster.gcs_port}", "nodes": len(nodes), "tasks": tasks}
-    report = ask_ray(cluster, request)
-    alive = report.get("nodes", [])
-    checks.check(
-        len(alive) == len(nodes),
-        f"{tag}: all {len(nodes)} nodes alive in the GCS"
-        f" ({time.time() - t0:.0f} s after the head started)",
-        report.get("error") or f"{len(alive)} alive",
-    )
-    for node in nodes:
-        if "proc" in node:
-            checks.check(
-                node["proc"].poll() is None,
-                f"{tag}: {node['pod']['name']} `ray start --block` still runs",
-                f"exit {node['proc'].poll()}:\n"
-                + tail(read(os.path.join(cluster.logs, node["pod"]["name"] + ".log"))),
-            )
-    by_port = {n["NodeManagerPort"]: n for n in alive}
-    for node in nodes:
-        pod = node["pod"]
-        info = by_port.get(node["node_manager_port"])
-        if not checks.check(info is not None, f"{tag}: {pod['name']} is a live Ray node"):
-            continue
-        want = expect.get(pod["group"], {"resources": {}, "labels": {}})
-        have = info["Resources"]
-        wrong = {
-            k: have.get(k, 0)
-            for k, v in want["resources"].items()
-            if abs(have.get(k, 0) - v) > 1e-9
-        }
-        if want["resources"]:
-            shown = " ".join(f"{k}={number(v)}" for k, v in sorted(want["resources"].items()))
-            checks.check(
-                not wrong, f"{tag}: {pod['name']} has {shown}", f"Ray has {wrong}; all: {have}"
-            )
-        labels = info.get("Labels") or {}
-        checks.check(
-            labels.get("ray.io/node-group") == pod["group"],
-            f"{tag}: {pod['name']} is in Ray node group {pod['group']} (from RAY_NODE_TYPE_NAME)",
-            f"Ray's labels: {labels}",
-        )
-        wrong = {k: labels.get(k) for k, v in want["labels"].items() if labels.get(k) != v}
-        if want["labels"]:
-            shown = " ".join(f"{k}={v}" for k, v in sorted(want["labels"].items()))
-            checks.check(
-                not wrong,
-                f"{tag}: {pod['name']} has labels {shown}",
-                f"Ray has {wrong}; all: {labels}",
-            )
-        for kind in ("readinessProbe", "livenessProbe"):
-            if node["container"].get(kind):
-                run_probe(cluster, node, kind, checks)
-    for node in nodes:
-        if "proc" in node:
-            run_ray_status(cluster, node, len(nodes), checks)
-    pods_by_node_id = {
-        by_port[node["node_manager_port"]]["NodeID"]: node["pod"]
-        for node in nodes
-        if node["node_manager_port"] in by_port
-    }
-    for task, outcome in zip(tasks, report.get("tasks", [])):
-        pod = pods_by_node_id.get(outcome.get("node_id"), {})
-        env = outcome.get("env", {})
-        seen = {"RAY_CLOUD_INSTANCE_ID": pod.get("name"), "RAY_NODE_TYPE_NAME": pod.get("group")}
-        checks.check(
-            pod.get("group") == task["group"] and env == seen,
-            f"{tag}: a task pinned by {task['what']} runs in group {task['group']}"
-            ", in its Pod's env",
-            outcome.get("error") or f"it ran in {pod.get('name')} and saw {env}",
+    def pod_dir(self, pod):
+        meta = pod["metadata"]
+        return os.path.join(
+            self.state, "pods", f"{meta['namespace']}_{meta['name']}_{meta['uid'][:8]}"
         )
 
+    def log(self, pod, container):
+        return read(os.path.join(self.pod_dir(pod), "logs", f"{container}-0.log"))
 
-def run_ray_status(cluster, node, count, checks):
-    """`ray status` in the Pod's environment (it finds the cluster through RAY_ADDRESS) must list
-    every node as active. The autoscaler's view lags a little; it gets a few tries."""
-    deadline = time.time() + 30
-    while True:
-        try:
-            run = subprocess.run(
-                ["ray", "status"],
-                env={**node["env"], MARKER: cluster.run_id},
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            output = run.stdout + run.stderr
-        except subprocess.TimeoutExpired:
-            output = "timed out"
-        active = re.search(r"^Active:\n((?:[ \t]+\d+ \S+\n)*)", output, re.M)
-        listed = sum(int(n) for n in re.findall(r"(\d+) \S+\n", active[1])) if active else 0
-        if listed == count or time.time() > deadline:
-            break
-        time.sleep(2)
-    checks.check(
-        listed == count,
-        f"{cluster.tag}: `ray status` in {node['pod']['name']} lists {count} active nodes",
-        tail(output),
-    )
-
-
-def ask_ray(cluster, request):
-    """Runs `inspect` in a child process (it imports ray and joins the cluster as a driver)."""
-    try:
-        result = subprocess.run(
-            [sys.executable, __file__, "inspect", json.dumps(request)],
-            env={**cluster.machine_env(0), MARKER: cluster.run_id},
+    def exec(self, pod, argv, timeout=120):
+        meta = pod["metadata"]
+        return subprocess.run(
+            [
+                sys.executable,
+                os.path.join(HERE, "kubelet.py"),
+                "exec",
+                "--state-dir",
+                self.state,
+                "-n",
+                meta["namespace"],
+                meta["name"],
+                "--",
+            ]
+            + argv,
             capture_output=True,
             text=True,
-            timeout=START_TIMEOUT + TASK_TIMEOUT * (len(request["tasks"]) + 1),
+            timeout=timeout,
         )
-    except subprocess.TimeoutExpired:
-        return {"error": "the Ray API side timed out"}
-    try:
-        return json.loads(result.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return {"error": "the Ray API side gave no answer:\n" + tail(result.stderr)}
 
+    def namespace(self, ns):
+        try:
+            self.api.post(
+                "/api/v1/namespaces",
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+            )
+        except kubeapi.ApiError as e:
+            if e.status != 409:
+                raise
+        kubeapi.wait_for(
+            f"ServiceAccount default in {ns}",
+            lambda: (
+                self.api.get(
+                    kubeapi.path_for("v1", "serviceaccounts", ns, "default"), ok_missing=True
+                )
+                or {}
+            ).get("secrets"),
+            60,
+        )
 
-def run_probe(cluster, node, kind, checks):
-    """An httpGet probe as the kubelet runs it (200-399 is success), on the moved port."""
-    pod, probe = node["pod"], node["container"][kind]
-    http = probe.get("httpGet")
-    if not http:
-        print(f"     {pod['name']}: {kind} is not httpGet; not run")
-        return
-    port = http["port"]
-    if isinstance(port, str):
-        ports = node["container"].get("ports", [])
-        named = [p["containerPort"] for p in ports if p.get("name") == port]
-        port = named[0] if named else port
-    moved = node["port_map"].get(port)
-    if not checks.check(
-        moved is not None,
-        f"{cluster.tag}: {pod['name']} {kind} port {port} is a port Ray listens on",
-        f"Ray's ports here: {sorted(node['port_map'])}",
-    ):
-        return
-    url = f"http://127.0.0.1:{moved}{http.get('path', '/')}"
-    deadline = time.time() + PROBE_TIMEOUT
-    status, detail = None, ""
-    while True:
+    def fixture(self, path):
+        check = self.checks.check
+        tag = os.path.splitext(os.path.basename(path))[0]
+        with open(path) as f:
+            expect = parse_expectations(f.read())
+        compiled = subprocess.run(
+            [self.args.raycc, "compile", "--color=never", path], capture_output=True, text=True
+        )
+        if not check(compiled.returncode == 0, f"{tag}: raycc compile", compiled.stderr):
+            return
+        objects = [o for o in yaml.safe_load_all(compiled.stdout) if o]
+        plan = workloads(objects)
+        heads = [w for w in plan if w[4]]
+        total = sum(w[1] for w in plan)
+        if not check(
+            len(heads) == 1 and heads[0][1] == 1, f"{tag}: one head Pod among {total} Pods"
+        ):
+            return
+        unknown = sorted(set(expect) - {w[3] for w in plan})
+        check(not unknown, f"{tag}: every e2e-expect group has Pods", f"no Pods for {unknown}")
+        head_workload = heads[0][0]
+        head_container = head_workload["spec"]["template"]["spec"]["containers"][0]
+        gcs_port = int(ray_start_flags(bash_script(head_container)).get("port") or 6379)
+        service, hosts = head_service(objects, heads[0][2])
+        reachable = service is not None and (
+            service["spec"].get("clusterIP") == "None"
+            or any(p["port"] == gcs_port for p in service["spec"].get("ports", []))
+        )
+        check(
+            reachable,
+            f"{tag}: a Service selects the head Pod and reaches its GCS port {gcs_port}",
+            f"Service {service['metadata']['name'] if service else None}",
+        )
+        for w, *_ in plan:
+            if w is head_workload:
+                continue
+            address = ray_start_flags(
+                bash_script(w["spec"]["template"]["spec"]["containers"][0])
+            ).get("address", "")
+            host, _, port = address.rpartition(":")
+            check(
+                host in hosts and port == str(gcs_port),
+                f"{tag}: {w['metadata']['name']} dials the head Service at the GCS port",
+                f"--address={address}; head Service names {hosts}, GCS port {gcs_port}",
+            )
+
+        ns = head_workload["metadata"].get("namespace") or f"e2e-{tag}"
+        self.namespace(ns)
+        applied = subprocess.run(
+            [self.args.kubectl, "apply", "-n", ns, "-f", "-"],
+            input=compiled.stdout,
+            capture_output=True,
+            text=True,
+        )
+        if not check(applied.returncode == 0, f"{tag}: kubectl apply -n {ns}", applied.stderr):
+            return
+        t0 = time.time()
+        try:
+            self.run_cluster(tag, ns, objects, plan, expect, total, t0)
+        finally:
+            self.stop(tag, ns, plan)
+
+    def wait_ready(self, ns, total):
+        deadline = time.time() + READY_TIMEOUT
+        while time.time() < deadline:
+            pods = self.pods(ns)
+            if len(pods) == total and all(
+                any(
+                    c["type"] == "Ready" and c["status"] == "True"
+                    for c in p.get("status", {}).get("conditions", [])
+                )
+                for p in pods
+            ):
+                return pods
+            time.sleep(1)
+        return self.pods(ns)
+
+    def run_cluster(self, tag, ns, objects, plan, expect, total, t0):
+        check = self.checks.check
+        pods = self.wait_ready(ns, total)
+        by_group = {}
+        for p in pods:
+            by_group.setdefault(p["metadata"]["labels"].get("ray.io/group"), []).append(p)
+        check(
+            len(pods) == total,
+            f"{tag}: the controllers create all {total} Pods",
+            f"{len(pods)} Pods",
+        )
+        for p in sorted(pods, key=lambda p: p["metadata"]["name"]):
+            name = p["metadata"]["name"]
+            status = p.get("status", {})
+            for init in status.get("initContainerStatuses", []):
+                done = init["state"].get("terminated", {})
+                log = self.log(p, init["name"])
+                check(
+                    done.get("exitCode") == 0 and "GCS is ready" in log,
+                    f"{tag}: {name} init container {init['name']} passes",
+                    f"state {init['state']}:\n{tail(log)}",
+                )
+            ray = status.get("containerStatuses", [{}])[0]
+            log = self.log(p, ray.get("name", ""))
+            check(
+                "running" in ray.get("state", {}) and STARTED in log,
+                f"{tag}: {name} `ray start` runs",
+                f"state {ray.get('state')}:\n{tail(log)}",
+            )
+            ready = any(
+                c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])
+            )
+            check(
+                ready,
+                f"{tag}: {name} is Ready (its readiness probe passes)",
+                f"conditions {status.get('conditions')}",
+            )
+        print(f"     {tag}: all Pods Ready {time.time() - t0:.0f} s after apply", flush=True)
+        heads = [p for p in pods if p["metadata"]["labels"].get("ray.io/node-type") == "head"]
+        if not heads:
+            return
+        head = heads[0]
+
+        tasks = []
+        for group, want in sorted(expect.items()):
+            for resource in sorted(set(want["resources"]) - STANDARD_RESOURCES):
+                tasks.append(
+                    {"what": f"resource {resource}", "group": group, "resources": {resource: 1}}
+                )
+            for key, value in sorted(want["labels"].items()):
+                tasks.append(
+                    {"what": f"label {key}={value}", "group": group, "labels": {key: value}}
+                )
+        report = self.ask_ray(head, {"nodes": total, "tasks": tasks})
+        alive = report.get("nodes", [])
+        check(
+            len(alive) == total,
+            f"{tag}: all {total} nodes alive in the GCS",
+            report.get("error") or f"{len(alive)} alive",
+        )
+        by_ip = {n["NodeManagerAddress"]: n for n in alive}
+        pods = self.pods(ns)
+        for p in sorted(pods, key=lambda p: p["metadata"]["name"]):
+            name = p["metadata"]["name"]
+            group = p["metadata"]["labels"].get("ray.io/group", "")
+            ray = p["status"]["containerStatuses"][0]
+            check(
+                "running" in ray["state"] and ray["restartCount"] == 0,
+                f"{tag}: {name} `ray start --block` still runs, never restarted",
+                f"{ray['state']}, {ray['restartCount']} restarts",
+            )
+            info = by_ip.get(p["status"].get("podIP"))
+            if not check(
+                info is not None,
+                f"{tag}: {name} is a live Ray node at its Pod IP " f"{p['status'].get('podIP')}",
+                f"Ray's nodes: {sorted(by_ip)}",
+            ):
+                continue
+            want = expect.get(group, {"resources": {}, "labels": {}})
+            have = info["Resources"]
+            wrong = {
+                k: have.get(k, 0)
+                for k, v in want["resources"].items()
+                if abs(have.get(k, 0) - v) > 1e-9
+            }
+            if want["resources"]:
+                shown = " ".join(f"{k}={number(v)}" for k, v in sorted(want["resources"].items()))
+                check(not wrong, f"{tag}: {name} has {shown}", f"Ray has {wrong}; all: {have}")
+            labels = info.get("Labels") or {}
+            check(
+                labels.get("ray.io/node-group") == group,
+                f"{tag}: {name} is in Ray node group {group} (from RAY_NODE_TYPE_NAME)",
+                f"Ray's labels: {labels}",
+            )
+            wrong = {k: labels.get(k) for k, v in want["labels"].items() if labels.get(k) != v}
+            if want["labels"]:
+                shown = " ".join(f"{k}={v}" for k, v in sorted(want["labels"].items()))
+                check(
+                    not wrong,
+                    f"{tag}: {name} has labels {shown}",
+                    f"Ray has {wrong}; all: {labels}",
+                )
+            container = next(
+                w
+                for w, *_ in workloads(objects)
+                if w["spec"]["selector"]["matchLabels"].items() <= p["metadata"]["labels"].items()
+            )["spec"]["template"]["spec"]["containers"][0]
+            for kind in ("readinessProbe", "livenessProbe"):
+                if container.get(kind):
+                    self.probe(tag, p, container, kind)
+            self.ray_status(tag, p, total)
+        nodes = {n["NodeID"]: n["NodeManagerAddress"] for n in alive}
+        pod_at = {p["status"].get("podIP"): p for p in pods}
+        for task, outcome in zip(tasks, report.get("tasks", [])):
+            pod = pod_at.get(nodes.get(outcome.get("node_id")), {"metadata": {"labels": {}}})
+            meta = pod["metadata"]
+            env = outcome.get("env", {})
+            seen = {
+                "RAY_CLOUD_INSTANCE_ID": meta.get("name"),
+                "RAY_NODE_TYPE_NAME": meta["labels"].get("ray.io/group"),
+            }
+            check(
+                meta["labels"].get("ray.io/group") == task["group"] and env == seen,
+                f"{tag}: a task pinned by {task['what']} runs in group {task['group']}"
+                ", in its Pod's env",
+                outcome.get("error") or f"it ran in {meta.get('name')} and saw {env}",
+            )
+
+    def probe(self, tag, pod, container, kind):
+        """A generated httpGet probe, sent by the driver to the Pod's IP (200-399 passes)."""
+        probe = container[kind]
+        http = probe.get("httpGet")
+        name = pod["metadata"]["name"]
+        if not http:
+            print(f"     {name}: {kind} is not httpGet; the stand-in ran it")
+            return
+        port = http["port"]
+        if isinstance(port, str):
+            port = next(
+                p["containerPort"] for p in container.get("ports", []) if p.get("name") == port
+            )
+        url = f"http://{pod['status']['podIP']}:{port}{http.get('path', '/')}"
         try:
             with urllib.request.urlopen(url, timeout=probe.get("timeoutSeconds", 1) + 1) as resp:
                 status, detail = resp.status, ""
@@ -782,25 +494,89 @@ def run_probe(cluster, node, kind, checks):
             status, detail = e.code, e.read(200).decode(errors="replace")
         except OSError as e:
             status, detail = None, str(e)
-        if (status is not None and 200 <= status < 400) or time.time() > deadline:
-            break
-        time.sleep(1)
-    checks.check(
-        status is not None and 200 <= status < 400,
-        f"{cluster.tag}: {pod['name']} {kind} GET {http.get('path', '/')} passes",
-        f"{url}: {status} {detail}",
-    )
+        self.checks.check(
+            status is not None and 200 <= status < 400,
+            f"{tag}: {name} {kind} GET {http.get('path', '/')} passes",
+            f"{url}: {status} {detail}",
+        )
 
+    def ray_status(self, tag, pod, count):
+        """`ray status` in the Pod (it finds the cluster through RAY_ADDRESS) must list every
+        node as active. The autoscaler's view lags a little; it gets a few tries."""
+        deadline = time.time() + 60
+        while True:
+            try:
+                run = self.exec(pod, ["ray", "status"])
+                output = run.stdout + run.stderr
+            except subprocess.TimeoutExpired:
+                output = "timed out"
+            active = re.search(r"^Active:\n((?:[ \t]+\d+ \S+\n)*)", output, re.M)
+            listed = sum(int(n) for n in re.findall(r"(\d+) \S+\n", active[1])) if active else 0
+            if listed == count or time.time() > deadline:
+                break
+            time.sleep(2)
+        self.checks.check(
+            listed == count,
+            f"{tag}: `ray status` in {pod['metadata']['name']} lists {count} active nodes",
+            tail(output),
+        )
 
-# --- The Ray API side: `ray_e2e.py inspect REQUEST` ------------------------------------------
+    def ask_ray(self, head, request):
+        """Runs `inspect` inside the head Pod (it joins the cluster as a driver)."""
+        try:
+            run = self.exec(
+                head,
+                ["python", os.path.abspath(__file__), "inspect", json.dumps(request)],
+                timeout=120 + TASK_TIMEOUT * (len(request["tasks"]) + 1),
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": "the Ray API side timed out"}
+        try:
+            return json.loads(run.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            return {"error": "the Ray API side gave no answer:\n" + tail(run.stderr)}
+
+    def stop(self, tag, ns, plan):
+        """Deletes the workloads; their Pods must go, and every process with them."""
+        pods = self.pods(ns)
+        pids = []
+        for p in pods:
+            for name in os.listdir(self.pod_dir(p)) if os.path.isdir(self.pod_dir(p)) else []:
+                if name.endswith(".exec.json"):
+                    with open(os.path.join(self.pod_dir(p), name)) as f:
+                        pids.append(json.load(f)["pid"])
+        t0 = time.time()
+        for w, *_ in plan:
+            self.kubectl(
+                "delete", "-n", ns, w["kind"].lower(), w["metadata"]["name"], "--wait=false"
+            )
+        deadline = time.time() + STOP_TIMEOUT
+        while self.pods(ns) and time.time() < deadline:
+            time.sleep(1)
+        left = [p["metadata"]["name"] for p in self.pods(ns)]
+        netns = [
+            line.split()[0]
+            for line in subprocess.run(
+                ["ip", "netns", "list"], capture_output=True, text=True
+            ).stdout.splitlines()
+        ]
+        alive = [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+        self.checks.check(
+            not left and not alive,
+            f"{tag}: deleting the workloads stops every Pod and process "
+            f"({time.time() - t0:.0f} s)",
+            f"Pods left {left}, processes left {alive}, namespaces {netns}",
+        )
+        if self.checks.failed:
+            print(f"     {tag}: Pod logs are in {self.state}/pods")
 
 
 def inspect(request):
     """Waits for the nodes, runs the pinned tasks, prints one JSON line."""
     import ray
 
-    ray.init(address=request["address"], logging_level="ERROR", log_to_driver=False)
-    deadline = time.time() + START_TIMEOUT
+    ray.init(logging_level="ERROR", log_to_driver=False)
+    deadline = time.time() + 120
     while time.time() < deadline:
         if sum(n["Alive"] for n in ray.nodes()) >= request["nodes"]:
             break
@@ -820,9 +596,9 @@ def inspect(request):
         try:
             ref = ray.remote(where).options(**options).remote()
             outcomes.append(ray.get(ref, timeout=TASK_TIMEOUT))
-        except Exception as e:  # reported as the task's outcome; the other tasks still run
+        except Exception as e:  # noqa: BLE001 - reported as the task's outcome
             outcomes.append({"error": f"{type(e).__name__}: {e}"})
-    keep = ("NodeID", "NodeManagerPort", "Resources", "Labels")
+    keep = ("NodeID", "NodeManagerAddress", "Resources", "Labels")
     nodes = [{k: n.get(k) for k in keep} for n in ray.nodes() if n["Alive"]]
     print(json.dumps({"nodes": nodes, "tasks": outcomes}))
     ray.shutdown()
@@ -833,23 +609,54 @@ def main():
         inspect(json.loads(sys.argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--raycc", required=True, help="the raycc binary")
-    parser.add_argument("--run-id", required=True, help="marks every process this run starts")
-    parser.add_argument("--logs", default="target/ray-e2e", help="where Pod logs go")
+    parser.add_argument("--raycc", required=True)
+    parser.add_argument("--kubectl", required=True)
+    parser.add_argument("--image-path", required=True, help="the bin folder of the ray virtualenv")
+    parser.add_argument("--state", default="target/ray-e2e")
     parser.add_argument("fixtures", nargs="+")
     args = parser.parse_args()
-    # SIGTERM unwinds like an exception, so that every cluster's `finally` stops its processes.
-    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     checks = Checks()
+    run = Run(args, checks)
+    os.makedirs(run.state, exist_ok=True)
+    # SIGTERM unwinds like an exception, so that the `finally` below stops the stand-in.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+    log = open(os.path.join(run.state, "kubelet.log"), "w")
+    kubelet = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(HERE, "kubelet.py"),
+            "serve",
+            "--selector",
+            SELECTOR,
+            "--state-dir",
+            run.state,
+            "--image-path",
+            args.image_path,
+            "--image-env",
+            "RAY_USAGE_STATS_ENABLED=0",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     t0 = time.time()
-    for index, fixture in enumerate(args.fixtures):
-        started = time.time()
-        print(f"--- {fixture}", flush=True)
+    try:
+        for fixture in args.fixtures:
+            started = time.time()
+            print(f"--- {fixture}", flush=True)
+            try:
+                run.fixture(fixture)
+            except Exception as e:  # noqa: BLE001 - a broken manifest fails its fixture only
+                checks.check(False, f"{fixture} runs", f"{type(e).__name__}: {e}")
+            print(f"     {fixture}: {time.time() - started:.0f} s", flush=True)
+    finally:
+        kubelet.send_signal(signal.SIGTERM)
         try:
-            run_cluster(index, fixture, args, checks)
-        except Exception as e:  # a broken manifest fails its fixture, not the whole run
-            checks.check(False, f"{fixture} runs", f"{type(e).__name__}: {e}")
-        print(f"     {fixture}: {time.time() - started:.0f} s", flush=True)
+            code = kubelet.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            kubelet.kill()
+            code = kubelet.wait()
+        log.close()
+    checks.check(code == 0, "the kubelet stand-in stops cleanly", tail(read(log.name)))
     print(f"ray-e2e: {checks.passed} passed, {checks.failed} failed ({time.time() - t0:.0f} s)")
     return 1 if checks.failed else 0
 
