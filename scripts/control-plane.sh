@@ -111,7 +111,8 @@ cp_build() {
     fi
     # Each step says `|| exit 1`: `set -e` does not hold where the caller tests the status.
     local start=$SECONDS mirror work="$CP_CACHE/build" A r codename
-    cp_apt_install golang-go dpkg-dev rsync golang-github-modern-go-reflect2-dev python3 || exit 1
+    cp_apt_install golang-go dpkg-dev make rsync golang-github-modern-go-reflect2-dev python3 ||
+      exit 1
     mirror=$(cp_debian_mirror) || exit 1
     codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
     rm -rf "$work"
@@ -172,7 +173,7 @@ cp_curl() { # cp_curl PATH: GET from the API server as the admin
 
 cp_start() {
   cp_build || return 1
-  cp_apt_install etcd-server openssl iproute2 curl || return 1
+  cp_apt_install etcd-server openssl iproute2 util-linux curl || return 1
   local start=$SECONDS ready=""
   cp_sweep_stale
   CP_NETNS="raycc-$$"

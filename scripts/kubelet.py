@@ -13,8 +13,11 @@ kubelet does:
 - Network: each Pod gets a network namespace of its own (`<control plane namespace>-<n>`) with
   a veth on the control plane's bridge and the next free address of the Pod range (10.244.0.2,
   .3, ...; addresses are not reused soon after release), so every Pod has its own IP and ports
-  and the generated `ray start` commands run unchanged. hostNetwork Pods share the Node's
-  namespace. The API server is reachable at the `kubernetes` Service's ClusterIP.
+  and the generated `ray start` commands run unchanged. (Loopback addresses 127.0.0.N in the
+  machine's one namespace would need `--node-ip-address` added to every command, and every
+  per-node port that Ray opens on all addresses moved so that nodes do not collide.)
+  hostNetwork Pods share the Node's namespace. The API server is reachable at the
+  `kubernetes` Service's ClusterIP.
 - Names: there is no cluster DNS; each Pod's /etc/hosts, kept current as Endpoints change, maps
   every Service to what DNS would answer, as `<svc>.<ns>.svc.cluster.local`, `<svc>.<ns>.svc`,
   `<svc>.<ns>` and, in the Pod's own namespace, `<svc>`: a headless Service to its endpoint
@@ -25,10 +28,11 @@ kubelet does:
   cluster's search path and a nameserver that refuses at once; ExternalName Services do not
   resolve.
 - Files: each container gets a mount namespace and a UTS namespace (its hostname is the Pod's):
-  the host's filesystem with its own /tmp (fresh at each start), its own /dev/shm (a 64 MiB
-  tmpfs unless a volume is mounted there), the Pod's /etc/hosts, /etc/resolv.conf and
-  /etc/hostname, and its volumeMounts (subPath, readOnly). Mount points missing on this machine
-  are created as empty folders or files and removed when the stand-in exits. Images are not
+  the host's filesystem with its own /tmp (fresh at each start), /run (a tmpfs, so /var/run
+  too) and /dev/shm (a 64 MiB tmpfs unless a volume is mounted there), the Pod's /etc/hosts,
+  /etc/resolv.conf and /etc/hostname, and its volumeMounts (subPath, readOnly). A mount point
+  outside these that this machine lacks is created as an empty folder or file and kept
+  (removing it could unmount it from another run's containers). Images are not
   pulled: every container runs on this machine's filesystem, as root, with `--image-path`
   first on PATH (the e2e passes a virtualenv holding `ray[default]`) and `--image-env` beneath
   its own env; a container without `command` fails (no image entrypoint to fall back on).
@@ -1237,8 +1241,7 @@ class PodWorker(threading.Thread):
                 return None
         self.push_status()
         while c.running:
-            if self.deleting():
-                self.stop_container(c, 0)
+            if self.deleting():  # finish() stops it within the grace period
                 return None
             self.sleep(0.25)
         self.reap(c)

@@ -657,7 +657,8 @@ def main():
             code = kubelet.wait()
         log.close()
     checks.check(code == 0, "the kubelet stand-in stops cleanly", tail(read(log.name)))
-    print(f"ray-e2e: {checks.passed} passed, {checks.failed} failed ({time.time() - t0:.0f} s)")
+    print(f"     all fixtures: {time.time() - t0:.0f} s")
+    print(f"ray-e2e: {checks.passed} passed, {checks.failed} failed")
     return 1 if checks.failed else 0
 
 

@@ -541,6 +541,10 @@ def test_a_claim_keeps_its_data_when_the_controller_recreates_the_pod(cluster):
 
 
 def test_service_names_resolve_to_pods_that_each_have_their_own_ports(cluster):
+    probes = {
+        "srv-a": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1},
+        "srv-b": {"tcpSocket": {"port": 8080}, "periodSeconds": 1},
+    }
     for name in ("srv-a", "srv-b"):
         pod = shell_pod(
             name,
@@ -548,9 +552,7 @@ def test_service_names_resolve_to_pods_that_each_have_their_own_ports(cluster):
             "exec python3 -m http.server 8080 --bind 0.0.0.0 --directory /tmp/www",
             restart="Always",
             metadata={"labels": {"app": "srv", "name": name}},
-            container={
-                "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}
-            },
+            container={"readinessProbe": probes[name]},
         )
         cluster.create(pod)
     cluster.create(
@@ -753,3 +755,24 @@ def test_pods_outside_the_filter_are_left_alone(cluster):
     cluster.wait_phase("after-elsewhere", "Succeeded")
     other = cluster.api.get(kubeapi.path_for("v1", "pods", OTHER_NS, "elsewhere"))
     assert not other["spec"].get("nodeName") and other["status"]["phase"] == "Pending"
+
+
+def test_a_startup_probe_holds_the_other_probes_back(cluster):
+    container = {
+        "startupProbe": {
+            "exec": {"command": ["test", "-f", "/tmp/started"]},
+            "periodSeconds": 1,
+            "failureThreshold": 1000,
+        },
+        "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 1},
+    }
+    cluster.create(
+        shell_pod("starting", "exec sleep 100000", restart="Always", container=container)
+    )
+    running = cluster.wait_pod(
+        "starting", "running", lambda p: p["status"].get("phase") == "Running"
+    )
+    assert status_of(running)["started"] is False and not ready(running)
+    assert cluster.exec("starting", "touch", "/tmp/started").returncode == 0
+    started = cluster.wait_pod("starting", "Ready", ready)
+    assert status_of(started)["started"] is True and status_of(started)["restartCount"] == 0
