@@ -10,8 +10,8 @@ fixtures/warnings, and every KubeRay sample raycc compiles):
 3. `kubectl apply --dry-run=server` with the namespaces raycc wrote (each is created first;
    objects without one go to `default`).
 4. A real `kubectl apply` into a fresh namespace `apply-<n>`: every object's metadata.namespace
-   is replaced by it (objects without one get it from `-n`), so that inputs sharing a namespace
-   and names do not meet. Strings that name the old namespace (the worker's head address) stay:
+   is replaced by it (objects without one get it from `-n`), and so is a RoleBinding subject's
+   that named the object's own, so that inputs sharing a namespace and names do not meet. Strings that name the old namespace (the worker's head address) stay:
    these Pods are created, not run (scripts/ray-e2e.sh runs them).
 5. Each applied object, read back, still holds every field raycc wrote, unchanged (the server
    may only add defaults): a 1.20 server drops fields it does not know without a word.
@@ -23,6 +23,12 @@ fixtures/warnings, and every KubeRay sample raycc compiles):
 7. Scaling it through the scale subresource to 0 removes its Pods; to 2 creates them again
    (OrderedReady: 1).
 8. Deleting it (propagation Background) garbage-collects its Pods.
+9. A Pod made from each PodTemplate (the autoscaler's groups) is admitted by a server-side dry
+   run and holds the template unchanged.
+10. Each ServiceAccount a RoleBinding binds may create, delete and list Pods and get the
+   output's PodTemplates, and may not do a sample of other things (get Pods or Secrets, touch
+   other PodTemplates, scale StatefulSets, write RBAC, ...): scripts/rbac-check.sh asks the
+   API server's RBAC.
 
 What 1.20 cannot read is checked in a converted copy written beside the compiled output
 (`target/apiserver-check/<input>.yaml`, its first line lists every change; the run prints them):
@@ -50,7 +56,8 @@ import time
 
 import yaml
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import kubeapi  # noqa: E402
 
 WAIT = 60
@@ -415,8 +422,12 @@ class Run:
         moved = []
         for obj in served:
             obj = json.loads(json.dumps(obj))
+            old = obj["metadata"].get("namespace")
             if self.served[(obj["apiVersion"], obj["kind"])][1]:
                 obj["metadata"]["namespace"] = fresh
+            for subject in obj.get("subjects") or [] if obj["kind"].endswith("RoleBinding") else []:
+                if subject.get("kind") == "ServiceAccount" and subject.get("namespace") == old:
+                    subject["namespace"] = fresh
             moved.append(obj)
         real_path = stem + ".applied"
         with open(real_path, "w") as f:
@@ -430,6 +441,7 @@ class Run:
         self.applied += len(moved)
         for want in moved:
             self.object_checks(check, want, fresh)
+        self.rbac_checks(check, moved, fresh)
         return "applied", None
 
     def read(self, obj, ns, subresource=None):
@@ -464,6 +476,84 @@ class Run:
         )
         if kind in ("StatefulSet", "Deployment") and have is not None:
             self.workload_checks(check, want, have, ns)
+        if kind == "PodTemplate" and have is not None:
+            self.pod_template_check(check, want, ns)
+
+    def pod_template_check(self, check, want, ns):
+        """A Pod made from the template, as the autoscaler's provider makes them, is admitted
+        (a server-side dry run: validation, defaulting and admission, nothing stored)."""
+        template = want["template"]
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {**template.get("metadata", {}), "generateName": "dry-run-"},
+            "spec": template["spec"],
+        }
+        try:
+            made = self.api.post(kubeapi.path_for("v1", "pods", ns), pod, params={"dryRun": "All"})
+            diff = template_differences(template, made)
+            error = "; ".join(diff[:8])
+        except kubeapi.ApiError as e:
+            diff, error = [str(e)], str(e)
+        check(
+            not diff,
+            f"PodTemplate {want['metadata']['name']}: a Pod made from it is admitted unchanged",
+            error,
+        )
+
+    def rbac_checks(self, check, objects, ns):
+        """Each ServiceAccount a RoleBinding of the output binds may do what the autoscaler's
+        node provider needs (README: Autoscaling) and nothing the checks below sample beyond it,
+        asked of the API server's RBAC through scripts/rbac-check.sh."""
+        templates = [o["metadata"]["name"] for o in objects if o["kind"] == "PodTemplate"]
+        made = [
+            o
+            for o in objects
+            if o["kind"] == "RoleBinding"
+            and (o["metadata"].get("labels") or {}).get("app.kubernetes.io/created-by") == "raycc"
+        ]
+        for binding in made:
+            for subject in binding.get("subjects") or []:
+                if subject.get("kind") != "ServiceAccount":
+                    continue
+                sa = subject["name"]
+                allow = ["create pods", "delete pods", "list pods"]
+                allow += [f"get podtemplates/{t}" for t in templates]
+                deny = [
+                    "get pods",
+                    "watch pods",
+                    "patch pods",
+                    "update pods",
+                    "get secrets",
+                    "list secrets",
+                    "list podtemplates",
+                    "get podtemplates/not-this-cluster",
+                    "list pods --all-namespaces",
+                    "patch statefulsets --subresource=scale",
+                    "create roles",
+                    "create rolebindings",
+                    "create pods --subresource=exec",
+                ]
+                deny += [f"delete podtemplates/{t}" for t in templates]
+                argv = ["bash", os.path.join(HERE, "rbac-check.sh"), ns, sa]
+                for pair in allow:
+                    argv += ["--allow", pair]
+                for pair in deny:
+                    argv += ["--deny", pair]
+                run = subprocess.run(
+                    argv,
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "KUBECTL": self.args.kubectl},
+                )
+                check(
+                    run.returncode == 0,
+                    f"RoleBinding {binding['metadata']['name']}: ServiceAccount {sa} may do what "
+                    "the autoscaler needs and no more",
+                    (
+                        run.stderr + run.stdout.splitlines()[-1] if run.stdout else run.stderr
+                    ).strip(),
+                )
 
     def owned_pods(self, workload, ns):
         uid = workload["metadata"]["uid"]

@@ -10,14 +10,14 @@ namespace and a label selector), binds the unbound ones to its Node (there is no
 nodeSelector, affinity, taints and resource requests are not considered), and runs each as a
 kubelet does:
 
-- Network: each Pod gets a network namespace of its own (`<control plane namespace>-<n>`) with
-  a veth on the control plane's bridge and the next free address of the Pod range (10.244.0.2,
-  .3, ...; addresses are not reused soon after release), so every Pod has its own IP and ports
-  and the generated `ray start` commands run unchanged. (Loopback addresses 127.0.0.N in the
-  machine's one namespace would need `--node-ip-address` added to every command, and every
-  per-node port that Ray opens on all addresses moved so that nodes do not collide.)
-  hostNetwork Pods share the Node's namespace. The API server is reachable at the
-  `kubernetes` Service's ClusterIP.
+- Network: each Pod gets a network namespace of its own (`<control plane namespace>-<n>`, n
+  from its address) with a veth on the control plane's bridge and the next free address of
+  the Pod range (10.244.0.2, .3, ...; addresses are not reused soon after release), so every
+  Pod has its own IP and ports and the generated `ray start` commands run unchanged.
+  (Loopback addresses 127.0.0.N in the machine's one namespace would need
+  `--node-ip-address` added to every command, and every per-node port that Ray opens on all
+  addresses moved so that nodes do not collide.) hostNetwork Pods share the Node's
+  namespace. The API server is reachable at the `kubernetes` Service's ClusterIP.
 - Names: there is no cluster DNS; each Pod's /etc/hosts, kept current as Endpoints change, maps
   every Service to what DNS would answer, as `<svc>.<ns>.svc.cluster.local`, `<svc>.<ns>.svc`,
   `<svc>.<ns>` and, in the Pod's own namespace, `<svc>`: a headless Service to its endpoint
@@ -54,7 +54,10 @@ kubelet does:
   (`--backoff` seconds first); startup, readiness and liveness probes (exec, httpGet,
   tcpSocket) with their delays, periods, timeouts and thresholds; Pod status written back
   (phase, hostIP, podIP, conditions, container statuses with states, exit codes and restart
-  counts). A Pod being deleted gets SIGTERM in each container, SIGKILL for everything in its
+  counts). `--serial-starts` starts one Pod's containers at a time (after its init
+  containers), each once the previous Pod is Ready, where a kubelet starts them all at once:
+  several `ray start` at once on two busy cores can miss Ray's fixed 30 s deadline for a node
+  to register. A Pod being deleted gets SIGTERM in each container, SIGKILL for everything in its
   namespace after the grace period, then the Pod object is deleted at grace 0. preStop hooks,
   resource limits, security contexts and image pull are not implemented.
 
@@ -805,6 +808,7 @@ class PodWorker(threading.Thread):
         for c in self.containers if self.inits else []:
             c.state = {"waiting": {"reason": "PodInitializing"}}
         self.hosts_lock = threading.Lock()
+        self.turn_since = None  # when this Pod took the start turn of --serial-starts
         self.phase = "Pending"
         self.message = None
         self.started_at = None
@@ -938,6 +942,8 @@ class PodWorker(threading.Thread):
                     return self.finish()
                 c.restarts += 1
         self.initialized = True
+        if not self.take_start_turn():
+            return self.finish()
         self.phase = "Running"
         for c in self.containers:
             self.start_container(c)
@@ -945,8 +951,29 @@ class PodWorker(threading.Thread):
         while not self.deleting():
             self.tick(policy)
             self.push_status()
+            if self.turn_since is not None and (
+                all(c.ready() for c in self.containers)
+                or time.time() - self.turn_since > self.k.serial_starts
+            ):
+                self.give_start_turn()
             self.sleep(0.25)
         return self.finish()
+
+    def take_start_turn(self):
+        """With --serial-starts, waits until no other Pod is between starting its containers
+        and Ready; False if the Pod is deleted meanwhile."""
+        if not self.k.serial_starts:
+            return True
+        while not self.k.start_turn.acquire(timeout=0.5):
+            if self.deleting():
+                return False
+        self.turn_since = time.time()
+        return True
+
+    def give_start_turn(self):
+        if self.turn_since is not None:
+            self.turn_since = None
+            self.k.start_turn.release()
 
     def sleep_unless_deleted(self, seconds):
         deadline = time.time() + seconds
@@ -1066,7 +1093,19 @@ class PodWorker(threading.Thread):
                 "eth0",
             ],
             ["ip", "-n", self.netns, "link", "set", "eth0", "up"],
-            ["ip", "-n", self.netns, "route", "add", "default", "via", self.k.node_ip],
+            [
+                "ip",
+                "-n",
+                self.netns,
+                "route",
+                "add",
+                "default",
+                "via",
+                self.k.node_ip,
+                "dev",
+                "eth0",
+                "onlink",
+            ],
         ]
         for step in steps:
             subprocess.run(step, check=True, capture_output=True)
@@ -1295,6 +1334,7 @@ class PodWorker(threading.Thread):
                 log(f"{self.ns}/{self.name}: delete: {e}")
 
     def teardown(self):
+        self.give_start_turn()
         for c in self.inits + self.containers:
             if c.proc is not None and c.proc.poll() is None:
                 kill_all(session_pids(c.proc.pid), signal.SIGKILL)
@@ -1322,10 +1362,11 @@ class Kubelet:
         self.prefix_len = network.prefixlen
         self.free_ips = [str(ip) for ip in network.hosts() if str(ip) != args.node_ip]
         self.next_ip = 0
-        self.ip_counter = 0
         self.ips_in_use = set()
         self.state_dir = os.path.abspath(args.state_dir)
         self.backoff = args.backoff
+        self.serial_starts = args.serial_starts
+        self.start_turn = threading.Lock()
         path = os.pathsep.join(
             args.image_path
             + ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
@@ -1455,8 +1496,8 @@ class Kubelet:
                 self.next_ip += 1
                 if ip not in self.ips_in_use:
                     self.ips_in_use.add(ip)
-                    self.ip_counter += 1
-                    return ip, self.ip_counter
+                    # Names follow the address, so stand-ins on disjoint ranges never collide.
+                    return ip, int(ipaddress.ip_address(ip)) & 0xFFFF
         raise RuntimeError("no free Pod address")
 
     def fetch(self, kind, ns, name):
@@ -1586,6 +1627,14 @@ def main(argv=None):
         type=float,
         default=10.0,
         help="first restart back-off in seconds, doubled at each restart",
+    )
+    serve.add_argument(
+        "--serial-starts",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="start one Pod's containers at a time: the next Pod's wait until the previous Pod"
+        " is Ready, or has been starting for SECONDS (default 0: all at once, as a kubelet)",
     )
     ex = sub.add_parser("exec", help="run a command in a running container")
     ex.add_argument("--state-dir", default="target/kubelet")

@@ -197,3 +197,55 @@ def test_two_objects_with_one_identity_fail(run_check):
     run = run_check({"twice.yaml": one + "---\n" + one})
     assert run.returncode == 1
     assert "FAIL twice.yaml: 2 objects, each identity once" in run.stdout
+
+
+AUTOSCALER_RBAC = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: scaler}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: scaler, labels: {app.kubernetes.io/created-by: raycc}}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [create, delete, list]}
+- {apiGroups: [""], resources: [podtemplates], resourceNames: [group-worker], verbs: [get]}
+%(extra)s
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: scaler, labels: {app.kubernetes.io/created-by: raycc}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: scaler}
+subjects:
+- {kind: ServiceAccount, name: scaler}
+---
+apiVersion: v1
+kind: PodTemplate
+metadata: {name: group-worker}
+template:
+  metadata: {labels: {ray.io/group: group}}
+  spec:
+    containers:
+    - {name: c, image: busybox, command: [sleep, "1000"]}
+"""
+
+
+def test_the_autoscalers_role_and_templates_pass(run_check):
+    run = run_check({"scaler.yaml": AUTOSCALER_RBAC % {"extra": ""}})
+    assert run.returncode == 0, run.stdout
+    assert (
+        "ok   scaler.yaml: RoleBinding scaler: ServiceAccount scaler may do what the autoscaler"
+        " needs and no more" in run.stdout
+    )
+    assert (
+        "ok   scaler.yaml: PodTemplate group-worker: a Pod made from it is admitted unchanged"
+        in run.stdout
+    )
+
+
+def test_a_role_that_grants_more_fails(run_check):
+    extra = '- {apiGroups: [""], resources: [secrets], verbs: [get]}'
+    run = run_check({"greedy.yaml": AUTOSCALER_RBAC % {"extra": extra}})
+    assert run.returncode == 1
+    assert "FAIL greedy.yaml: RoleBinding scaler" in run.stdout
+    assert "get secrets: can-i says 'yes', want deny" in run.stdout

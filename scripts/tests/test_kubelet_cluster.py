@@ -145,6 +145,8 @@ def cluster():
             "1",
             "--node-name",
             "kubelet-test-node",
+            "--pod-cidr",
+            "10.244.0.0/25",  # the upper half is for test_serial_starts' stand-in
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -251,7 +253,7 @@ def test_env_is_resolved_as_the_kubelet_does(cluster):
     lines = cluster.logs(done).splitlines()
     got = dict(line.split("=", 1) for line in lines if "=" in line)
     pod_ip = done["status"]["podIP"]
-    assert ipaddress.ip_address(pod_ip) in ipaddress.ip_network(os.environ["CP_POD_CIDR"])
+    assert ipaddress.ip_address(pod_ip) in ipaddress.ip_network("10.244.0.0/25")
     assert pod_ip != os.environ["CP_NODE_IP"]
     want = {
         "ARG": "a-b",
@@ -776,3 +778,94 @@ def test_a_startup_probe_holds_the_other_probes_back(cluster):
     assert cluster.exec("starting", "touch", "/tmp/started").returncode == 0
     started = cluster.wait_pod("starting", "Ready", ready)
     assert status_of(started)["started"] is True and status_of(started)["restartCount"] == 0
+
+
+def test_serial_starts_start_one_pod_at_a_time(cluster):
+    """A second stand-in, with --serial-starts, on the other half of the Pod range."""
+    ns = "kubelet-serial"
+    cluster.api.post(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+    )
+    kubeapi.wait_for(
+        "the default ServiceAccount",
+        lambda: (
+            cluster.api.get(
+                kubeapi.path_for("v1", "serviceaccounts", ns, "default"), ok_missing=True
+            )
+            or {}
+        ).get("secrets"),
+        WAIT,
+    )
+    state = os.path.join(cluster.state, "serial")
+    os.makedirs(state)
+    with open(os.path.join(state, "kubelet.log"), "w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                KUBELET,
+                "serve",
+                "--namespace",
+                ns,
+                "--state-dir",
+                state,
+                "--node-name",
+                "kubelet-serial-node",
+                "--pod-cidr",
+                "10.244.0.128/25",
+                "--serial-starts",
+                "600",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        probe = {"exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1}
+        for name in ("first", "second"):
+            pod = shell_pod(
+                name, "exec sleep 100000", restart="Always", container={"readinessProbe": probe}
+            )
+            cluster.create(pod, ns=ns)
+            if name == "first":
+                kubeapi.wait_for(
+                    "first running",
+                    lambda: (cluster.pod("first", ns) or {}).get("status", {}).get("phase")
+                    == "Running",
+                    WAIT,
+                )
+        second = kubeapi.wait_for(
+            "second bound and waiting for its turn",
+            lambda: (lambda p: p if p and p["status"].get("podIP") else None)(
+                cluster.pod("second", ns)
+            ),
+            WAIT,
+        )
+        assert second["status"]["phase"] == "Pending"
+        assert "waiting" in status_of(second)["state"]
+        argv = [
+            sys.executable,
+            KUBELET,
+            "exec",
+            "--state-dir",
+            state,
+            "-n",
+            ns,
+            "first",
+            "--",
+            "touch",
+            "/tmp/ready",
+        ]
+        assert subprocess.run(argv).returncode == 0
+        started = kubeapi.wait_for(
+            "second running",
+            lambda: (lambda p: p if p["status"].get("phase") == "Running" else None)(
+                cluster.pod("second", ns)
+            ),
+            WAIT,
+        )
+        assert ipaddress.ip_address(started["status"]["podIP"]) in ipaddress.ip_network(
+            "10.244.0.128/25"
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=90) == 0
