@@ -86,6 +86,7 @@ import traceback
 import urllib.error
 import urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kubeapi  # noqa: E402
 

@@ -60,7 +60,7 @@ class Cluster:
 
     def delete_pod(self, name, grace=None):
         body = {"gracePeriodSeconds": grace} if grace is not None else None
-        self.api.delete(kubeapi.path_for("v1", "pods", NS, name), body)
+        return self.api.delete(kubeapi.path_for("v1", "pods", NS, name), body)
 
     def pod_dir(self, pod):
         meta = pod["metadata"]
@@ -710,9 +710,9 @@ def test_deletion_kills_what_ignores_sigterm_after_the_grace_period(cluster):
         "stubborn", "running", lambda p: p["status"].get("phase") == "Running"
     )
     pid = exec_info(cluster, running)["pid"]
-    cluster.delete_pod("stubborn", grace=2)
-    deleting = cluster.pod("stubborn")
-    assert deleting is not None and deleting["metadata"].get("deletionTimestamp")
+    deleting = cluster.delete_pod("stubborn", grace=2)  # the object, marked for deletion
+    assert deleting["metadata"].get("deletionTimestamp")
+    assert deleting["metadata"].get("deletionGracePeriodSeconds") == 2
     kubeapi.wait_for("the Pod object gone", lambda: cluster.pod("stubborn") is None, WAIT)
     assert not alive(pid)
 
