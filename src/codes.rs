@@ -330,10 +330,10 @@ codes! {
     /// A feature that needs the operator.
     UnsupportedFeature = "RC308", "unsupported-feature", Error,
         summary: "the RayCluster uses a KubeRay feature that cannot work without the operator",
-        what: "Features that need the operator at run time or that KubeRay hides behind feature gates: network policies, mutual TLS, the history server collector, embedded RocksDB GCS storage, clusters managed by another controller.",
+        what: "Features that need the operator at run time or that KubeRay hides behind feature gates: network policies, mutual TLS, the history server collector, clusters managed by another controller.",
         why: "Dropping them would give a cluster less secure or less durable than the file says, so raycc refuses instead.",
         example: "spec:\n  networkPolicy:\n    mode: DenyAll",
-        fix: "Remove the field and create the equivalent objects (NetworkPolicy, Certificates, PVC) yourself, or run this cluster with the KubeRay operator.";
+        fix: "Remove the field and create the equivalent objects (NetworkPolicy, Certificates) yourself, or run this cluster with the KubeRay operator.";
     /// A setting raycc ignores.
     IgnoredFeature = "RC309", "ignored-feature", Warning,
         summary: "a RayCluster setting only the operator acts on is ignored",
@@ -351,7 +351,7 @@ codes! {
     /// A raycc setting has an invalid value.
     InvalidSetting = "RC311", "invalid-setting", Error,
         summary: "a raycc.io annotation or option has an invalid value",
-        what: "An annotation such as `raycc.io/worker-kind` or `raycc.io/hpa-cpu-utilization` has a value raycc does not accept.",
+        what: "An annotation such as `raycc.io/worker-kind` or `raycc.io/hpa-cpu-utilization` has a value raycc does not accept, or a volume's storage annotations (`raycc.io/per-pod-claim`, `raycc.io/when-deleted`, `raycc.io/when-scaled`, `raycc.io/ray-use`) cannot be honoured as written: an unknown value, a retention policy without a per-Pod claim, two claims of one group with different policies, a Ray use for a volume the Ray container does not mount, or a mount path `ray start` cannot take unquoted.",
         why: "raycc cannot tell what you meant, and guessing would change the emitted objects.",
         example: "metadata:\n  annotations:\n    raycc.io/worker-kind: Pod",
         fix: "Use a value listed in the message.";
@@ -404,6 +404,34 @@ codes! {
         why: "The API server stores one object per identity: the second apply fails or silently replaces the first, so what runs is not what was reviewed. A typical cause is the input keeping an object raycc now generates, such as its own `<cluster>-head-svc` Service beside the RayCluster.",
         example: "apiVersion: v1\nkind: Service\nmetadata:\n  name: train-head-svc   # raycc generates this from RayCluster train\n---\napiVersion: ray.io/v1\nkind: RayCluster\nmetadata:\n  name: train",
         fix: "Remove the written copy of a generated object, or give the RayClusters different names or namespaces.";
+    /// A per-Pod claim on a group that runs as a Deployment.
+    PerPodClaimDeployment = "RC319", "per-pod-claim-deployment", Error,
+        summary: "a per-Pod claim is asked for in a group that runs as a Deployment",
+        what: "A Pod template volume whose `ephemeral.volumeClaimTemplate` carries `raycc.io/per-pod-claim: \"true\"` becomes a claim template of the group's StatefulSet. The group runs as a Deployment (`raycc.io/worker-kind` or `--worker-kind deployment`), which has no claim templates.",
+        why: "A Deployment's Pods share one template and have no stable identity, so there is nothing to tie a claim to: dropping the request would give every Pod a volume that disappears with it, which is not what the file asks for.",
+        example: "metadata:\n  annotations:\n    raycc.io/worker-kind: Deployment\nspec:\n  workerGroupSpecs:\n  - groupName: cpu\n    template:\n      spec:\n        volumes:\n        - name: spill\n          ephemeral:\n            volumeClaimTemplate:\n              metadata:\n                annotations:\n                  raycc.io/per-pod-claim: \"true\"",
+        fix: "Run the group as a StatefulSet (`raycc.io/worker-kind.<group>: StatefulSet`), or remove the annotation to keep a volume that lives as long as its Pod.";
+    /// A per-Pod claim on a group that Ray's autoscaler scales.
+    PerPodClaimAutoscaled = "RC320", "per-pod-claim-autoscaled", Warning,
+        summary: "a per-Pod claim in an autoscaled group lives only as long as its Pod",
+        what: "A Pod template volume asks for a per-Pod claim (`raycc.io/per-pod-claim: \"true\"`) in a worker group that Ray's autoscaler scales. The autoscaler creates bare Pods from the group's PodTemplate, and only a StatefulSet can keep a claim for a Pod that comes back; raycc keeps the generic ephemeral volume as written.",
+        why: "Kubernetes creates the ephemeral volume's claim with the Pod and deletes it with the Pod: the data is gone when the autoscaler removes the node. That is right for spilled objects and logs of a node that no longer exists, but it is not a claim that outlives the Pod.",
+        example: "enableInTreeAutoscaling: true\nworkerGroupSpecs:\n- groupName: cpu\n  template:\n    spec:\n      volumes:\n      - name: spill\n        ephemeral:\n          volumeClaimTemplate:\n            metadata:\n              annotations:\n                raycc.io/per-pod-claim: \"true\"",
+        fix: "Remove the annotation if a volume per Pod is what you need, or scale the group without Ray's autoscaler (fixed replicas, or `raycc.io/autoscaler: hpa`) to keep claims across Pods.";
+    /// raycc keeps a Ray storage setting the user made.
+    RayStorageKept = "RC321", "ray-storage-kept", Warning,
+        summary: "a volume asks Ray to use it, but the group already sets that itself",
+        what: "A volume's claim template asks for `raycc.io/ray-use: object-spilling` or `tmp-ray`, and the group already chooses that place itself: `object-spilling-directory`, `temp-dir` or `system-config` in rayStartParams, or another volume mounted at /tmp/ray. raycc keeps what the group sets and does not add its own.",
+        why: "Ray would not use the volume for what the annotation says: spilled objects or session files go where the group's own setting puts them.",
+        example: "rayStartParams:\n  object-spilling-directory: /scratch\ntemplate:\n  spec:\n    volumes:\n    - name: spill\n      ephemeral:\n        volumeClaimTemplate:\n          metadata:\n            annotations:\n              raycc.io/ray-use: object-spilling",
+        fix: "Remove either the group's own setting or the annotation.";
+    /// Ray sets the spilling directory for the whole cluster.
+    SpillingClusterWide = "RC322", "spilling-cluster-wide", Error,
+        summary: "this Ray version spills every node's objects to the directory the head sets",
+        what: "Before Ray 2.55.0 a worker node spills to the directory of the head's spilling config, whatever it sets itself. raycc can point spilling at volumes only when the head and every worker group ask for object spilling on a volume mounted at the same path.",
+        why: "A worker would spill to the head's path on its own filesystem, outside its volume, which fills the node's disk or fails on a read-only root filesystem.",
+        example: "rayVersion: \"2.52.0\"\nheadGroupSpec: {}   # no spilling volume\nworkerGroupSpecs:\n- groupName: cpu\n  template: ...      # a volume with raycc.io/ray-use: object-spilling",
+        fix: "Use Ray 2.55.0 or newer, or give the head and every worker group a spilling volume mounted at the same path.";
 }
 
 impl Code {

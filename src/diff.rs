@@ -306,7 +306,9 @@ fn is_autoscaler_config(key: &ObjectKey, v: &Value) -> bool {
 }
 
 fn added_impact(key: &ObjectKey, n: &Value) -> Vec<String> {
-    if key.kind == "PodTemplate" {
+    if key.kind == "PersistentVolumeClaim" {
+        vec!["a new claim: its volume starts empty".to_string()]
+    } else if key.kind == "PodTemplate" {
         vec!["Ray's autoscaler creates this group's Pods from it and owns their count".to_string()]
     } else if !is_workload(key) {
         Vec::new()
@@ -335,7 +337,21 @@ fn removed_impact(key: &ObjectKey, o: &Value) -> Vec<String> {
     if key.kind == "PodTemplate" {
         out.push("the Pods Ray's autoscaler made from it are garbage-collected".to_string());
     }
+    if key.kind == "PersistentVolumeClaim" {
+        out.push(if retained(o) {
+            "the claim leaves the manifests, but Argo CD, Flux and Helm keep it and its data (it is annotated to be retained); delete it yourself when the data is no longer needed".to_string()
+        } else {
+            "pruning deletes the claim, and with the usual Delete reclaim policy its volume and data".to_string()
+        });
+    }
     out
+}
+
+/// A claim that Argo CD, Flux and Helm keep when it leaves the manifests.
+fn retained(v: &Value) -> bool {
+    v.pointer("/metadata/annotations/kustomize.toolkit.fluxcd.io~1prune")
+        .and_then(Value::as_str)
+        == Some("disabled")
 }
 
 /// Fields the API server refuses to change in place, per kind.
@@ -348,9 +364,25 @@ fn immutable_fields(kind: &str) -> &'static [&'static str] {
             "/spec/podManagementPolicy",
         ],
         "Deployment" => &["/spec/selector"],
+        "PersistentVolumeClaim" => &["/spec/accessModes", "/spec/storageClassName"],
         "Service" => &["/spec/clusterIP"],
         _ => &[],
     }
+}
+
+/// What a changed `volumeClaimTemplates` does to the data: the StatefulSet must be recreated,
+/// and claims that exist stay as they are. Kubernetes' documented behaviour: the field is
+/// immutable; deleting with `--cascade=orphan` leaves the Pods and claims; the StatefulSet
+/// controller only creates claims that are missing; the retention policy acts only when the
+/// StatefulSet is deleted or scaled down.
+fn claim_templates_note(name: &str) -> String {
+    format!(
+        "`spec.volumeClaimTemplates` cannot be changed in place: the API server will refuse the update. \
+Delete the StatefulSet with `kubectl delete statefulset {name} --cascade=orphan`, which leaves its Pods and claims, then apply the new one (or let Argo CD or Flux sync it), which adopts the running Pods. \
+Existing claims keep their data and are not resized or otherwise changed (grow one by editing the claim itself, if its StorageClass allows volume expansion): only missing claims are created from the new templates, and a running Pod keeps the volumes it started with until it is replaced. \
+Claims of a removed template stay until you delete them. \
+A deletion without `--cascade=orphan` deletes the Pods, and with `whenDeleted: Delete` every claim and its data"
+    )
 }
 
 fn changed_impact(key: &ObjectKey, o: &Value, n: &Value) -> Vec<String> {
@@ -359,10 +391,30 @@ fn changed_impact(key: &ObjectKey, o: &Value, n: &Value) -> Vec<String> {
     for field in immutable_fields(&key.kind) {
         if at(o, field) != at(n, field) {
             let name = field.trim_start_matches('/').replace('/', ".");
-            out.push(format!(
-                "`{name}` cannot be changed in place: the API server will refuse the update; delete and recreate the {} (Argo CD: sync option Replace=true)",
-                key.kind
-            ));
+            out.push(match (key.kind.as_str(), *field) {
+                ("StatefulSet", "/spec/volumeClaimTemplates") => claim_templates_note(&key.name),
+                ("PersistentVolumeClaim", _) => format!(
+                    "`{name}` cannot be changed in place: the API server will refuse the update; a recreated claim gets a new, empty volume, so copy the data first or keep the old value"
+                ),
+                _ => format!(
+                    "`{name}` cannot be changed in place: the API server will refuse the update; delete and recreate the {} (Argo CD: sync option Replace=true)",
+                    key.kind
+                ),
+            });
+        }
+    }
+    if key.kind == "PersistentVolumeClaim" {
+        let size = "/spec/resources/requests/storage";
+        if let (Some(a), Some(b)) = (at(o, size), at(n, size))
+            && a != b
+        {
+            out.push(format!("the requested size changes from {a} to {b}: the volume grows in place if its StorageClass allows volume expansion; a smaller size is refused"));
+        }
+    }
+    if key.kind == "StatefulSet" {
+        let policy = "/spec/persistentVolumeClaimRetentionPolicy";
+        if at(o, policy) != at(n, policy) {
+            out.push("the claims' retention policy changes in place: it decides what happens to the claims when the StatefulSet is deleted or scaled down from now on".to_string());
         }
     }
     if is_workload(key) {
@@ -626,6 +678,64 @@ mod tests {
         let r = diff(&[sts("w", Some(1), "ray:1", false)], &[new]);
         assert!(
             r.objects[0].impact[0].starts_with("`spec.serviceName` cannot be changed in place")
+        );
+    }
+
+    #[test]
+    fn a_claim_template_change_says_what_happens_to_the_data() {
+        let claim = |size: &str| {
+            json!([{"metadata": {"name": "spill"},
+                "spec": {"accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": size}}}}])
+        };
+        let mut old = sts("w", Some(2), "ray:1", false);
+        old["spec"]["volumeClaimTemplates"] = claim("10Gi");
+        let mut new = old.clone();
+        new["spec"]["volumeClaimTemplates"] = claim("20Gi");
+        new["spec"]["persistentVolumeClaimRetentionPolicy"] =
+            json!({"whenDeleted": "Delete", "whenScaled": "Retain"});
+        let r = diff(&[old], &[new]);
+        let impact = &r.objects[0].impact;
+        assert_eq!(impact.len(), 2, "{impact:?}");
+        let note = &impact[0];
+        for part in [
+            "`spec.volumeClaimTemplates` cannot be changed in place",
+            "`kubectl delete statefulset w --cascade=orphan`, which leaves its Pods and claims",
+            "Existing claims keep their data and are not resized or otherwise changed",
+            "only missing claims are created from the new templates",
+            "with `whenDeleted: Delete` every claim and its data",
+        ] {
+            assert!(note.contains(part), "{part} not in {note}");
+        }
+        assert!(impact[1].starts_with("the claims' retention policy changes in place"));
+    }
+
+    #[test]
+    fn a_claim_says_what_its_changes_and_removal_do_to_its_data() {
+        let pvc = |size: &str, class: &str, retain: bool| {
+            let mut v = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "c-gcs-pvc"},
+                "spec": {"storageClassName": class,
+                    "resources": {"requests": {"storage": size}}}});
+            if retain {
+                v["metadata"]["annotations"] =
+                    json!({"kustomize.toolkit.fluxcd.io/prune": "disabled"});
+            }
+            v
+        };
+        let r = diff(&[pvc("1Gi", "ssd", false)], &[pvc("5Gi", "hdd", false)]);
+        let impact = &r.objects[0].impact;
+        assert!(impact[0].starts_with("`spec.storageClassName` cannot be changed in place"));
+        assert!(impact[0].contains("a new, empty volume"));
+        assert!(impact[1].starts_with("the requested size changes from \"1Gi\" to \"5Gi\""));
+        let r = diff(&[pvc("1Gi", "ssd", true)], &[]);
+        assert!(r.objects[0].impact[0].contains("keep it and its data"));
+        let r = diff(&[pvc("1Gi", "ssd", false)], &[]);
+        assert!(r.objects[0].impact[0].starts_with("pruning deletes the claim"));
+        let r = diff(&[], &[pvc("1Gi", "ssd", false)]);
+        assert_eq!(
+            r.objects[0].impact,
+            ["a new claim: its volume starts empty"]
         );
     }
 

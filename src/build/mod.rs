@@ -20,11 +20,13 @@
 //!
 //! - `pod`: the Pod templates (command, environment, probes, volumes, init containers);
 //! - `service`: the head Service and the workers' governing Services;
-//! - `workload`: StatefulSets, Deployments and HorizontalPodAutoscalers.
+//! - `workload`: StatefulSets, Deployments and HorizontalPodAutoscalers;
+//! - `storage`: claim templates, the embedded GCS store's claim, volume and mount.
 
 mod autoscaler;
 mod pod;
 mod service;
+mod storage;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -32,7 +34,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{
-    ConfigMap, PodTemplate, PodTemplateSpec, Service, ServiceAccount,
+    ConfigMap, PersistentVolumeClaim, PodTemplate, PodTemplateSpec, Service, ServiceAccount,
 };
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -41,7 +43,8 @@ use serde_json::Value;
 pub use autoscaler::PROVIDER_SOURCE;
 
 use crate::normalize::{
-    HpaPlan, RayAutoscalerPlan, ReplicaWorkload, ResolvedCluster, ResolvedGroup, Workload,
+    EmbeddedPlan, FaultTolerance, GcsClaimPlan, HpaPlan, RayAutoscalerPlan, ReplicaWorkload,
+    ResolvedCluster, ResolvedGroup, Workload,
 };
 use crate::raystart::NodeType;
 
@@ -56,6 +59,8 @@ pub enum Object {
     RoleBinding(Box<RoleBinding>),
     /// The autoscaler's provider and config.
     ConfigMap(Box<ConfigMap>),
+    /// The embedded GCS store's claim.
+    PersistentVolumeClaim(Box<PersistentVolumeClaim>),
     /// A Service.
     Service(Box<Service>),
     /// A StatefulSet.
@@ -77,6 +82,7 @@ impl Object {
             Object::Role(o) => serde_json::to_value(o),
             Object::RoleBinding(o) => serde_json::to_value(o),
             Object::ConfigMap(o) => serde_json::to_value(o),
+            Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
             Object::PodTemplate(o) => serde_json::to_value(o),
             Object::Service(o) => serde_json::to_value(o),
             Object::StatefulSet(o) => serde_json::to_value(o),
@@ -116,6 +122,8 @@ enum Part<'a> {
     RoleBinding(&'a RayAutoscalerPlan),
     /// The autoscaler's ConfigMap.
     AutoscalerConfig(&'a RayAutoscalerPlan),
+    /// The claim of the GCS store (embedded fault tolerance), when raycc creates it.
+    GcsClaim(&'a EmbeddedPlan, &'a GcsClaimPlan),
     /// The head Service.
     HeadService,
     /// The workers' headless Service of multi-host groups.
@@ -133,7 +141,8 @@ enum Part<'a> {
 }
 
 /// The objects of a cluster, in output order: the autoscaler's ServiceAccount, Role,
-/// RoleBinding and ConfigMap, then Services, workloads, PodTemplates and HPAs; head first.
+/// RoleBinding and ConfigMap, the GCS store's claim, then Services, workloads, PodTemplates and
+/// HPAs; head first.
 fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
     let mut out = Vec::new();
     if let Some(plan) = &r.autoscaler {
@@ -145,6 +154,11 @@ fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
             Part::RoleBinding(plan),
             Part::AutoscalerConfig(plan),
         ]);
+    }
+    if let FaultTolerance::Embedded(plan) = &r.fault_tolerance
+        && let Some(claim) = &plan.claim
+    {
+        out.push(Part::GcsClaim(plan, claim));
     }
     out.push(Part::HeadService);
     if let Some(name) = &r.headless_service {
@@ -201,6 +215,7 @@ impl Part<'_> {
                 p.rbac_name.clone(),
             ),
             Part::AutoscalerConfig(p) => ("v1", "ConfigMap", p.config_map.clone()),
+            Part::GcsClaim(p, _) => ("v1", "PersistentVolumeClaim", p.claim_name.clone()),
             Part::HeadService => ("v1", "Service", r.head_service.name.clone()),
             Part::HeadlessService(name) => ("v1", "Service", name.to_string()),
             Part::WorkerService(i) => ("v1", "Service", r.workers[i].object_name.clone()),
@@ -256,6 +271,9 @@ pub fn build(r: &ResolvedCluster) -> Manifest {
             Part::Role(p) => Object::Role(Box::new(autoscaler::role(r, p))),
             Part::RoleBinding(p) => Object::RoleBinding(Box::new(autoscaler::role_binding(r, p))),
             Part::AutoscalerConfig(p) => Object::ConfigMap(Box::new(autoscaler::config_map(r, p))),
+            Part::GcsClaim(p, c) => {
+                Object::PersistentVolumeClaim(Box::new(storage::gcs_claim(r, p, c)))
+            }
             Part::HeadService => Object::Service(Box::new(service::head(r, &head_pod))),
             Part::HeadlessService(name) => Object::Service(Box::new(service::headless(r, name))),
             Part::WorkerService(i) => Object::Service(Box::new(service::worker(r, &r.workers[i]))),
@@ -645,6 +663,117 @@ mod tests {
         assert_eq!(
             d["spec"]["selector"]["matchLabels"],
             json!({"ray.io/cluster": "demo", "ray.io/group": "cpu", "ray.io/node-type": "worker"})
+        );
+    }
+
+    fn disk(annotations: Value) -> Value {
+        let mut v = json!({"name": "disk", "ephemeral": {"volumeClaimTemplate": {
+            "metadata": {},
+            "spec": {"accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "10Gi"}}}}}});
+        v["ephemeral"]["volumeClaimTemplate"]["metadata"]["annotations"] = annotations;
+        v
+    }
+
+    #[test]
+    fn gives_each_pod_its_claim_and_shares_tmp_ray_with_the_autoscaler() {
+        let head = json!({"spec": {"containers": [{"name": "ray-head",
+                "volumeMounts": [{"name": "disk", "mountPath": "/mnt/disk"}]}],
+            "volumes": [disk(json!({"raycc.io/per-pod-claim": "true",
+                "raycc.io/when-deleted": "Delete",
+                "raycc.io/ray-use": "object-spilling,tmp-ray"}))]}});
+        let o = objects(
+            json!({"rayVersion": "2.57.0", "enableInTreeAutoscaling": true,
+            "headGroupSpec": {"template": head},
+            "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 0, "maxReplicas": 2,
+                "rayStartParams": {"num-cpus": "1"}}]}),
+        );
+        let sts = &find(&o, "StatefulSet", "demo-head")["spec"];
+        assert_eq!(
+            sts["volumeClaimTemplates"][0]["metadata"],
+            json!({"name": "disk"})
+        );
+        assert_eq!(
+            sts["persistentVolumeClaimRetentionPolicy"],
+            json!({"whenDeleted": "Delete", "whenScaled": "Retain"})
+        );
+        let pod = &sts["template"]["spec"];
+        let volumes: Vec<&str> = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
+        // The StatefulSet provides `disk`; the sidecar needs no `ray-logs` of its own.
+        assert_eq!(
+            volumes,
+            ["shared-mem", "raycc-autoscaler", "raycc-autoscaler-token"]
+        );
+        let ray = &pod["containers"][0];
+        assert_eq!(
+            ray["volumeMounts"][1],
+            json!({"name": "disk", "mountPath": "/tmp/ray", "subPath": "tmp-ray"})
+        );
+        assert!(
+            ray["args"][0]
+                .as_str()
+                .unwrap()
+                .contains(" --object-spilling-directory=/mnt/disk ")
+        );
+        assert_eq!(
+            pod["containers"][1]["volumeMounts"][0],
+            json!({"name": "disk", "mountPath": "/tmp/ray", "subPath": "tmp-ray"})
+        );
+    }
+
+    #[test]
+    fn keeps_gcs_state_on_a_claim_mounted_in_the_head() {
+        let spec = json!({"rayVersion": "2.57.0",
+            "gcsFaultToleranceOptions": {"backend": "rocksdb",
+                "storage": {"size": "5Gi", "deletionPolicy": "Retain"}},
+            "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 1, "maxReplicas": 1}]});
+        let o = objects(spec);
+        assert_eq!(o[0]["kind"], "PersistentVolumeClaim");
+        let pvc = find(&o, "PersistentVolumeClaim", "demo-gcs-pvc");
+        assert_eq!(
+            pvc["spec"],
+            json!({"accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "5Gi"}}})
+        );
+        assert_eq!(
+            pvc["metadata"]["annotations"]["argocd.argoproj.io/sync-options"],
+            "Prune=false,Delete=false"
+        );
+        let head = &find(&o, "StatefulSet", "demo-head")["spec"]["template"];
+        assert_eq!(head["metadata"]["annotations"]["ray.io/ft-enabled"], "true");
+        let ray = &head["spec"]["containers"][0];
+        let env = env_names(ray);
+        assert_eq!(env[..2], ["RAY_gcs_storage", "RAY_gcs_storage_path"]);
+        assert_eq!(
+            ray["volumeMounts"][0],
+            json!({"name": "gcs-storage", "mountPath": "/data/gcs"})
+        );
+        assert_eq!(
+            head["spec"]["volumes"][0],
+            json!({"name": "gcs-storage", "persistentVolumeClaim": {"claimName": "demo-gcs-pvc"}})
+        );
+        assert!(
+            env_names(&worker_pod(&o)["containers"][0])
+                .contains(&"RAY_gcs_rpc_server_reconnect_timeout_s")
+        );
+        // An existing claim: raycc mounts it and makes none.
+        let o = objects(json!({"rayVersion": "2.57.0",
+            "gcsFaultToleranceOptions": {"backend": "rocksdb",
+                "storage": {"claimName": "state", "subPath": "ray/demo"}}}));
+        assert!(o.iter().all(|o| o["kind"] != "PersistentVolumeClaim"));
+        let head = &find(&o, "StatefulSet", "demo-head")["spec"]["template"]["spec"];
+        assert_eq!(
+            head["volumes"][0]["persistentVolumeClaim"]["claimName"],
+            "state"
+        );
+        assert_eq!(
+            head["containers"][0]["volumeMounts"][0]["subPath"],
+            "ray/demo"
         );
     }
 }

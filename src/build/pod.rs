@@ -18,7 +18,8 @@ use super::{
 };
 use crate::names;
 use crate::normalize::{
-    FaultTolerance, OVERWRITE_COMMAND_ANNOTATION, ResolvedCluster, ResolvedGroup, TokenAuth,
+    FaultTolerance, GCS_STORAGE_PATH, OVERWRITE_COMMAND_ANNOTATION, ResolvedCluster, ResolvedGroup,
+    TokenAuth,
 };
 use crate::raystart::{self, NodeType};
 
@@ -100,6 +101,11 @@ pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplat
         let envs = ray.env.get_or_insert_with(Vec::new);
         autoscaler_env(r, g, envs);
         fault_tolerance_env(r, g, envs);
+        if g.node == NodeType::Head
+            && let FaultTolerance::Embedded(plan) = &r.fault_tolerance
+        {
+            super::storage::add_gcs_storage(plan, ray, spec.volumes.get_or_insert_with(Vec::new));
+        }
         if let Some(auth) = auth {
             set_token_auth(ray, auth);
         }
@@ -120,6 +126,7 @@ pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplat
         push_absent(envs, env("FQ_RAY_IP", fqdn.clone()));
         push_absent(envs, env("RAY_IP", svc_label.clone()));
     }
+    super::storage::apply(g, &mut spec);
     add_shared_memory(g, &mut spec);
     if g.node == NodeType::Head
         && let Some(plan) = &r.autoscaler
@@ -250,16 +257,25 @@ fn autoscaler_env(r: &ResolvedCluster, g: &ResolvedGroup, envs: &mut Vec<EnvVar>
     }
 }
 
-/// Mirrors the env part of `configureGCSFaultTolerance` and `configureRedisFT`
-/// (common/pod.go, KubeRay v1.7.0).
+/// Mirrors the env part of `configureGCSFaultTolerance`, `configureRedisFT` and
+/// `configureEmbeddedFT` (common/pod.go, KubeRay v1.7.0).
 fn fault_tolerance_env(r: &ResolvedCluster, g: &ResolvedGroup, envs: &mut Vec<EnvVar>) {
-    let FaultTolerance::Redis(redis) = &r.fault_tolerance else {
+    if !r.fault_tolerance.enabled() {
         return;
-    };
+    }
     if g.node == NodeType::Worker {
         push_absent(envs, env("RAY_gcs_rpc_server_reconnect_timeout_s", "600"));
         return;
     }
+    let redis = match &r.fault_tolerance {
+        FaultTolerance::Redis(redis) => redis,
+        FaultTolerance::Embedded(_) => {
+            push_absent(envs, env("RAY_gcs_storage", "rocksdb"));
+            push_absent(envs, env("RAY_gcs_storage_path", GCS_STORAGE_PATH));
+            return;
+        }
+        FaultTolerance::Off => return,
+    };
     push_absent(
         envs,
         env(

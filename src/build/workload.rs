@@ -28,6 +28,7 @@ pub(super) fn statefulset(
     replica: Option<&ReplicaWorkload>,
 ) -> StatefulSet {
     let (name, selector, replicas) = identity(r, g, replica);
+    let (claims, retention) = super::storage::claim_templates(g);
     StatefulSet {
         metadata: meta(r, name, labels(r, g, replica)),
         spec: Some(StatefulSetSpec {
@@ -36,6 +37,8 @@ pub(super) fn statefulset(
             service_name: Some(service.to_string()),
             pod_management_policy: (g.node == NodeType::Worker).then(|| "Parallel".to_string()),
             template: with_replica_labels(template, replica),
+            volume_claim_templates: claims,
+            persistent_volume_claim_retention_policy: retention,
             ..StatefulSetSpec::default()
         }),
         ..StatefulSet::default()

@@ -127,6 +127,7 @@ pub(super) fn head(
         workload: Workload::StatefulSet,
         hpa: None,
         replica_workloads: Vec::new(),
+        storage: super::GroupStorage::default(),
     }
 }
 
@@ -220,6 +221,7 @@ pub(super) fn worker(
         workload,
         hpa,
         replica_workloads,
+        storage: super::GroupStorage::default(),
     }
 }
 

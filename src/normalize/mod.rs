@@ -10,12 +10,14 @@
 //!
 //! - `groups`: the head and the worker groups (templates, `ray start` parameters, Pod counts);
 //! - `autoscaling`: the HorizontalPodAutoscaler plans;
-//! - `plans`: the head Service, token authentication and GCS fault tolerance.
+//! - `plans`: the head Service, token authentication and GCS fault tolerance;
+//! - `storage`: per-Pod claims and what Ray keeps on them.
 
 mod autoscaling;
 mod groups;
 mod plans;
 pub mod ray_autoscaler;
+pub mod storage;
 
 use std::collections::BTreeMap;
 
@@ -31,8 +33,12 @@ pub use autoscaling::{
     MAX_STABILIZATION_SECONDS, Mode, requested as requested_autoscaling,
 };
 pub use groups::{Replicas, ray_resources};
-pub use plans::{FaultTolerance, HeadServicePlan, RedisPlan, TokenAuth};
+pub use plans::{
+    EmbeddedPlan, FaultTolerance, GCS_STORAGE_PATH, GCS_STORAGE_VOLUME, GcsClaimPlan,
+    HeadServicePlan, RedisPlan, TokenAuth,
+};
 pub use ray_autoscaler::{RayAutoscalerPlan, Sidecar};
+pub use storage::{GroupStorage, Policy, Retention};
 
 /// The RayCluster annotation that chooses the worker workload kind for every group.
 pub const WORKER_KIND_ANNOTATION: &str = "raycc.io/worker-kind";
@@ -121,6 +127,8 @@ pub struct ResolvedGroup {
     /// A multi-host group that runs as StatefulSets or Deployments: one workload per replica,
     /// each running the replica's `numOfHosts` Pods; empty otherwise.
     pub replica_workloads: Vec<ReplicaWorkload>,
+    /// Per-Pod claims and the Ray container's extra mounts.
+    pub storage: GroupStorage,
 }
 
 /// One replica of a multi-host group, as its own workload: the replica's Pods share labels
@@ -232,7 +240,7 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
         &fault_tolerance,
         mode,
     );
-    let head = groups::head(
+    let mut head = groups::head(
         &ctx,
         spec.head_group_spec.take().unwrap_or_default(),
         &mut warnings,
@@ -244,7 +252,7 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
         &mut warnings,
     );
     let worker_specs = spec.worker_group_specs.take().unwrap_or_default();
-    let workers: Vec<ResolvedGroup> = worker_specs
+    let mut workers: Vec<ResolvedGroup> = worker_specs
         .into_iter()
         .enumerate()
         .map(|(i, g)| {
@@ -253,6 +261,12 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
             groups::worker(&ctx, i, g, kind, &autoscaling, &mut warnings)
         })
         .collect();
+    storage::plan(
+        spec.ray_version.as_deref(),
+        &mut head,
+        &mut workers,
+        &mut warnings,
+    );
     let autoscaler = (mode == Mode::Ray).then(|| {
         let input = ray_autoscaler::Input {
             cluster: &name,
@@ -582,6 +596,41 @@ mod tests {
             Some("secret")
         );
         assert!(!redis.from_options);
+    }
+
+    #[test]
+    fn plans_the_embedded_gcs_store_as_the_operator_names_and_sizes_it() {
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.57.0",
+            "gcsFaultToleranceOptions": {"backend": "rocksdb"}})));
+        assert_eq!(
+            r.fault_tolerance,
+            FaultTolerance::Embedded(Box::new(EmbeddedPlan {
+                claim_name: "demo-gcs-pvc".into(),
+                sub_path: None,
+                claim: Some(GcsClaimPlan {
+                    size: "1Gi".into(),
+                    storage_class: None,
+                    access_modes: vec!["ReadWriteOnce".into()],
+                    retain: false,
+                }),
+            }))
+        );
+        // No Redis parameters on the head.
+        assert!(!r.head.params.contains_key("redis-password"));
+        let (r, _) = resolve(cluster(serde_json::json!({"rayVersion": "2.57.0",
+            "gcsFaultToleranceOptions": {"backend": "rocksdb",
+                "storage": {"claimName": "mine", "subPath": "a/b"}}})));
+        let FaultTolerance::Embedded(plan) = &r.fault_tolerance else {
+            panic!("the embedded backend is on");
+        };
+        assert_eq!(
+            (
+                plan.claim_name.as_str(),
+                plan.sub_path.as_deref(),
+                &plan.claim
+            ),
+            ("mine", Some("a/b"), &None)
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Service;
 
-use crate::model::{AuthMode, RayClusterSpec, RedisCredential};
+use crate::model::{AuthMode, DeletionPolicy, GcsBackend, RayClusterSpec, RedisCredential};
 use crate::names;
 
 /// The head Service plan.
@@ -90,6 +90,8 @@ pub enum FaultTolerance {
     Off,
     /// The GCS keeps its state in an external Redis.
     Redis(Box<RedisPlan>),
+    /// The GCS keeps its state in RocksDB on a claim mounted in the head Pod.
+    Embedded(Box<EmbeddedPlan>),
 }
 
 impl FaultTolerance {
@@ -119,9 +121,74 @@ pub struct RedisPlan {
     pub from_options: bool,
 }
 
+/// Embedded (RocksDB) GCS fault tolerance: the head mounts a claim at `/data/gcs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmbeddedPlan {
+    /// The claim the head mounts: `storage.claimName`, else `<cluster>-gcs-pvc`.
+    pub claim_name: String,
+    /// `storage.subPath`: the part of the volume mounted at `/data/gcs`.
+    pub sub_path: Option<String>,
+    /// The claim raycc emits; `None` when `storage.claimName` names an existing one.
+    pub claim: Option<GcsClaimPlan>,
+}
+
+/// The `<cluster>-gcs-pvc` claim. Mirrors `BuildGCSStoragePVC`
+/// (ray-operator/controllers/ray/common/gcs_ft.go, KubeRay v1.7.0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GcsClaimPlan {
+    /// `storage.size`, default 1Gi.
+    pub size: String,
+    /// `storage.storageClassName`; the cluster's default class when absent.
+    pub storage_class: Option<String>,
+    /// `storage.accessModes`, default `[ReadWriteOnce]`.
+    pub access_modes: Vec<String>,
+    /// `deletionPolicy: Retain`: Argo CD, Flux and Helm must leave the claim in place when it leaves the
+    /// manifests (the operator leaves out its ownerReference instead).
+    pub retain: bool,
+}
+
+/// Where the embedded store is mounted in the head's Ray container. Mirrors
+/// `GCSStorageMountPath` (ray-operator/controllers/ray/utils/constant.go, KubeRay v1.7.0).
+pub const GCS_STORAGE_PATH: &str = "/data/gcs";
+/// The head Pod's volume holding the embedded store (`GCSStorageVolumeName`).
+pub const GCS_STORAGE_VOLUME: &str = "gcs-storage";
+
+/// The embedded backend's plan. Mirrors `GetGCSStoragePVCName`
+/// (ray-operator/controllers/ray/utils/util.go) and the claim `reconcileGCSStoragePVC` creates
+/// (`raycluster_controller.go`, KubeRay v1.7.0): none for an existing `claimName`.
+fn embedded(cluster: &str, spec: &RayClusterSpec) -> EmbeddedPlan {
+    let storage = spec
+        .gcs_fault_tolerance_options
+        .as_ref()
+        .and_then(|o| o.storage.as_ref());
+    let existing = storage
+        .and_then(|s| s.claim_name.clone())
+        .filter(|n| !n.is_empty());
+    let claim = existing.is_none().then(|| GcsClaimPlan {
+        size: storage
+            .and_then(|s| s.size.as_ref())
+            .map_or_else(|| "1Gi".to_string(), |q| q.0.clone()),
+        storage_class: storage.and_then(|s| s.storage_class_name.clone()),
+        access_modes: storage
+            .and_then(|s| s.access_modes.clone())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| vec!["ReadWriteOnce".to_string()]),
+        retain: storage.and_then(|s| s.deletion_policy) == Some(DeletionPolicy::Retain),
+    });
+    EmbeddedPlan {
+        claim_name: existing.unwrap_or_else(|| format!("{cluster}-gcs-pvc")),
+        sub_path: storage
+            .and_then(|s| s.sub_path.clone())
+            .filter(|p| !p.is_empty()),
+        claim,
+    }
+}
+
 /// GCS fault tolerance: on with `gcsFaultToleranceOptions` or the `ray.io/ft-enabled: "true"`
-/// annotation. Mirrors `IsGCSFaultToleranceEnabled` (ray-operator/controllers/ray/utils/util.go)
-/// and `configureRedisFT` (common/pod.go, KubeRay v1.7.0).
+/// annotation, on RocksDB in the head Pod with `backend: rocksdb`, else on Redis. Mirrors
+/// `IsGCSFaultToleranceEnabled` and `IsGCSFaultToleranceEmbedded`
+/// (ray-operator/controllers/ray/utils/util.go) and `configureRedisFT` (common/pod.go,
+/// KubeRay v1.7.0).
 pub(super) fn fault_tolerance(
     cluster: &str,
     spec: &RayClusterSpec,
@@ -133,6 +200,9 @@ pub(super) fn fault_tolerance(
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if options.is_none() && !annotated {
         return FaultTolerance::Off;
+    }
+    if options.and_then(|o| o.backend) == Some(GcsBackend::Rocksdb) {
+        return FaultTolerance::Embedded(Box::new(embedded(cluster, spec)));
     }
     let storage_namespace = options
         .and_then(|o| o.external_storage_namespace.clone())

@@ -10,7 +10,9 @@ use k8s_openapi::api::core::v1::Container;
 use super::{Context, containers, group_ptr, has_env, parse_version};
 use crate::codes::Code;
 use crate::diagnostic::{Finding, child};
-use crate::model::{AuthMode, AutoscalerVersion, GcsBackend, RayCluster, WorkerGroupSpec};
+use crate::model::{
+    AuthMode, AutoscalerVersion, GcsBackend, GcsFaultToleranceOptions, RayCluster, WorkerGroupSpec,
+};
 use crate::names;
 
 /// Mirrors `ValidateRayClusterMetadata`: the name fits the Services derived from it.
@@ -446,7 +448,9 @@ pub(super) fn gcs_fault_tolerance(c: &RayCluster, ctx: &Context<'_>, f: &mut Vec
         if annotation("ray.io/external-storage-namespace").is_some() {
             f.push(Finding::new(Code::GcsFtConflict, "/metadata/annotations/ray.io~1external-storage-namespace", "cannot set `ray.io/external-storage-namespace` annotation when GcsFaultToleranceOptions is enabled - use GcsFaultToleranceOptions.ExternalStorageNamespace instead").at_key());
         }
-        if o.backend != Some(GcsBackend::Rocksdb) && o.storage.is_some() {
+        if o.backend == Some(GcsBackend::Rocksdb) {
+            rocksdb_backend(c, o, head_ray, f);
+        } else if o.storage.is_some() {
             f.push(Finding::new(Code::GcsFtConflict, "/spec/gcsFaultToleranceOptions/storage", "cannot set GcsFaultToleranceOptions.Storage when backend is 'redis' - it only applies to the 'rocksdb' backend"));
         }
     }
@@ -454,5 +458,94 @@ pub(super) fn gcs_fault_tolerance(c: &RayCluster, ctx: &Context<'_>, f: &mut Vec
         || has_env(head_ray, "REDIS_USERNAME")
     {
         f.push(Finding::new(Code::GcsFtConflict, "/spec/headGroupSpec", "cannot set redis username in rayStartParams or environment variables - use GcsFaultToleranceOptions.RedisUsername instead"));
+    }
+}
+
+/// Mirrors the `rocksdb` case of `validateGcsFaultToleranceBackend` (validation.go, KubeRay
+/// v1.7.0), without its feature gate: no Redis fields, `claimName` alone, and the head leaves
+/// the store's variables, mount and volume to raycc. Each problem is its own finding.
+fn rocksdb_backend(
+    c: &RayCluster,
+    o: &GcsFaultToleranceOptions,
+    head_ray: Option<&Container>,
+    f: &mut Vec<Finding>,
+) {
+    let at = "/spec/gcsFaultToleranceOptions";
+    for (field, set) in [
+        (
+            "redisAddress",
+            o.redis_address.as_deref().is_some_and(|a| !a.is_empty()),
+        ),
+        ("redisUsername", o.redis_username.is_some()),
+        ("redisPassword", o.redis_password.is_some()),
+        (
+            "externalStorageNamespace",
+            o.external_storage_namespace
+                .as_deref()
+                .is_some_and(|n| !n.is_empty()),
+        ),
+    ] {
+        if set {
+            let name = format!("{}{}", field[..1].to_ascii_uppercase(), &field[1..]);
+            f.push(
+                Finding::new(
+                    Code::GcsFtConflict,
+                    child(at, field),
+                    format!("cannot set GcsFaultToleranceOptions.{name} when backend is 'rocksdb'"),
+                )
+                .at_key(),
+            );
+        }
+    }
+    if let Some(s) = o
+        .storage
+        .as_ref()
+        .filter(|s| s.claim_name.as_deref().is_some_and(|n| !n.is_empty()))
+        && (s.size.is_some()
+            || s.storage_class_name.is_some()
+            || s.access_modes.as_ref().is_some_and(|m| !m.is_empty()))
+    {
+        f.push(Finding::new(
+            Code::GcsFtConflict,
+            "/spec/gcsFaultToleranceOptions/storage/claimName",
+            "GcsFaultToleranceOptions.Storage.ClaimName is mutually exclusive with size, storageClassName, and accessModes",
+        ));
+    }
+    let head = "/spec/headGroupSpec/template/spec";
+    if let Some(ray) = head_ray {
+        for (i, e) in ray.env.iter().flatten().enumerate() {
+            if e.name == "RAY_gcs_storage" || e.name == "RAY_gcs_storage_path" {
+                f.push(Finding::new(
+                    Code::GcsFtConflict,
+                    format!("{head}/containers/0/env/{i}"),
+                    "cannot set `RAY_gcs_storage` or `RAY_gcs_storage_path` env var in head Pod when the embedded GCS FT backend is used - these are managed by KubeRay",
+                ));
+            }
+        }
+        for (i, m) in ray.volume_mounts.iter().flatten().enumerate() {
+            if m.mount_path == "/data/gcs" || m.name == "gcs-storage" {
+                f.push(Finding::new(
+                    Code::GcsFtConflict,
+                    format!("{head}/containers/0/volumeMounts/{i}"),
+                    "cannot set a volume mount named \"gcs-storage\" or mounted at /data/gcs in the head container when the embedded GCS FT backend is used - it is managed by KubeRay",
+                ));
+            }
+        }
+    }
+    let volumes = c
+        .spec
+        .head_group_spec
+        .as_ref()
+        .and_then(|h| h.template.as_ref())
+        .and_then(|t| t.spec.as_ref())
+        .and_then(|s| s.volumes.as_ref());
+    for (i, v) in volumes.into_iter().flatten().enumerate() {
+        if v.name == "gcs-storage" {
+            f.push(Finding::new(
+                Code::GcsFtConflict,
+                format!("{head}/volumes/{i}"),
+                "cannot set a volume named \"gcs-storage\" in the head Pod when the embedded GCS FT backend is used - it is managed by KubeRay",
+            ));
+        }
     }
 }

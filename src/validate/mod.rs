@@ -352,6 +352,34 @@ mod tests {
     }
 
     #[test]
+    fn accepts_the_embedded_gcs_backend_with_kuberay_s_rules() {
+        let mut v = base();
+        v["spec"]["gcsFaultToleranceOptions"] =
+            serde_json::json!({"backend": "rocksdb", "storage": {"size": "2Gi"}});
+        assert!(rules(&cluster(v.clone())).is_empty());
+        v["spec"]["gcsFaultToleranceOptions"]["externalStorageNamespace"] = "ns".into();
+        v["spec"]["gcsFaultToleranceOptions"]["storage"]["claimName"] = "mine".into();
+        let f = rules(&cluster(v));
+        assert_eq!(
+            codes(&f),
+            BTreeSet::from([
+                (
+                    Code::GcsFtConflict,
+                    "/spec/gcsFaultToleranceOptions/externalStorageNamespace".into()
+                ),
+                (
+                    Code::GcsFtConflict,
+                    "/spec/gcsFaultToleranceOptions/storage/claimName".into()
+                ),
+            ])
+        );
+        assert_eq!(
+            f[0].message,
+            "cannot set GcsFaultToleranceOptions.ExternalStorageNamespace when backend is 'rocksdb'"
+        );
+    }
+
+    #[test]
     fn requires_ray_252_for_token_auth() {
         let mut v = base();
         v["spec"]["rayVersion"] = "2.9.0".into();

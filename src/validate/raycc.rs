@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use super::{containers, group_ptr};
 use crate::codes::Code;
 use crate::diagnostic::{Finding, child};
-use crate::model::{AuthMode, GcsBackend, ManagedBy, RayCluster, WorkerGroupSpec};
+use crate::model::{AuthMode, ManagedBy, RayCluster, WorkerGroupSpec};
 use crate::names;
 use crate::normalize;
 use crate::raystart;
@@ -168,16 +168,6 @@ fn refused(c: &RayCluster, f: &mut Vec<Finding>) {
             f,
             "/spec/historyServerOptions",
             "spec.historyServerOptions (the history server collector)",
-        );
-    }
-    if s.gcs_fault_tolerance_options
-        .as_ref()
-        .is_some_and(|o| o.backend == Some(GcsBackend::Rocksdb))
-    {
-        refuse(
-            f,
-            "/spec/gcsFaultToleranceOptions/backend",
-            "the embedded RocksDB GCS backend (operator-managed storage)",
         );
     }
     if s.managed_by == Some(ManagedBy::MultiKueue) {

@@ -93,6 +93,25 @@ pub(super) fn names(c: &RayCluster, f: &mut Vec<Finding>) {
             Rule::Subdomain,
         );
     }
+    if let Some(storage) = spec
+        .gcs_fault_tolerance_options
+        .as_ref()
+        .and_then(|o| o.storage.as_ref())
+    {
+        let at = "/spec/gcsFaultToleranceOptions/storage";
+        for (field, what, value) in [
+            ("claimName", "claim name", &storage.claim_name),
+            (
+                "storageClassName",
+                "storage class name",
+                &storage.storage_class_name,
+            ),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                check.name(&child(at, field), what, v, Rule::Subdomain);
+            }
+        }
+    }
     if let Some(head) = &spec.head_group_spec
         && let Some(t) = &head.template
     {

@@ -120,3 +120,51 @@ fn sample_ray_start_commands_match_the_operator_token_for_token() {
         "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; ray start  --address=raycluster-kuberay-head-svc.default.svc.cluster.local:6379  --block  --dashboard-agent-listen-port=52365  --memory=1073741824  --metrics-export-port=8080  --num-cpus=1 "
     );
 }
+
+#[test]
+fn the_embedded_gcs_sample_compiles_with_the_operator_s_claim_and_mount() {
+    let Some(dir) = samples_dir() else { return };
+    let out = compile_file(
+        &dir.join("ray-cluster.embedded-gcs-ft.yaml"),
+        &Options::default(),
+    );
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let claim = out
+        .documents
+        .values()
+        .iter()
+        .find(|d| d.value["kind"] == "PersistentVolumeClaim")
+        .expect("the GCS claim");
+    assert_eq!(
+        claim.value["metadata"]["name"],
+        "raycluster-embedded-gcs-ft-gcs-pvc"
+    );
+    assert_eq!(
+        claim.value["spec"]["resources"]["requests"]["storage"],
+        "1Gi"
+    );
+    let head = out
+        .documents
+        .values()
+        .iter()
+        .find(|d| {
+            d.value["kind"] == "StatefulSet"
+                && d.value["metadata"]["name"] == "raycluster-embedded-gcs-ft-head"
+        })
+        .expect("the head");
+    let ray = &head.value["spec"]["template"]["spec"]["containers"][0];
+    assert!(
+        ray["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "gcs-storage" && m["mountPath"] == "/data/gcs")
+    );
+    assert!(
+        ray["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "RAY_gcs_storage" && e["value"] == "rocksdb")
+    );
+}
