@@ -167,7 +167,8 @@ impl Counts {
 }
 
 /// Turns findings into diagnostics for `file`, using the document's span table.
-/// A pointer with no recorded span falls back to its nearest recorded ancestor.
+/// A pointer with no recorded span falls back to its nearest recorded ancestor; a finding
+/// without help gets its code's.
 #[must_use]
 pub fn locate(findings: Vec<Finding>, file: &str, spans: &SpanMap) -> Vec<Diagnostic> {
     findings
@@ -187,7 +188,7 @@ pub fn locate(findings: Vec<Finding>, file: &str, spans: &SpanMap) -> Vec<Diagno
                 file: file.to_string(),
                 span,
                 path: field_path(&f.pointer),
-                help: f.help,
+                help: Some(f.help.unwrap_or_else(|| f.code.help().to_string())),
                 related,
             }
         })

@@ -177,8 +177,12 @@ fn options(config: Option<&Value>) -> Result<Options, KrmError> {
                 "namespace" => opts.default_namespace = Some(text.into()),
                 "clusterDomain" => opts.cluster_domain = text.into(),
                 _ => {
+                    let hint = match crate::suggest::suggest(key, &OPTION_KEYS) {
+                        Some(known) => format!("did you mean `{section}.{known}`? "),
+                        None => String::new(),
+                    };
                     return Err(bad(format!(
-                        "unknown option `{section}.{key}`; raycc reads {}",
+                        "unknown option `{section}.{key}`; {hint}raycc reads {}",
                         OPTION_KEYS.join(", ")
                     )));
                 }
@@ -421,6 +425,23 @@ mod tests {
                 Err(KrmError::FunctionConfig(_))
             ));
         }
+    }
+
+    #[test]
+    fn suggests_the_option_an_unknown_one_was_meant_to_be() {
+        let config = json!({"kind": "Raycc", "spec": {"clusterDomian": "corp.example"}});
+        let Err(KrmError::FunctionConfig(message)) = process(&list(&json!([]), &config)) else {
+            panic!("an unknown option must be refused");
+        };
+        assert!(
+            message.contains("did you mean `spec.clusterDomain`?"),
+            "{message}"
+        );
+        let config = json!({"kind": "Raycc", "spec": {"replicas": "3"}});
+        let Err(KrmError::FunctionConfig(message)) = process(&list(&json!([]), &config)) else {
+            panic!("an unknown option must be refused");
+        };
+        assert!(!message.contains("did you mean"), "{message}");
     }
 
     #[test]

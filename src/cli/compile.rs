@@ -1,14 +1,15 @@
 //! `raycc compile` and `raycc validate`.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use raycc::compile::{Documents, Input, Keep, Output, Run, compile_with, mentions_raycluster};
 use raycc::diagnostic::Severity;
-use raycc::layout;
+use raycc::layout::{self, PlannedFile};
 use raycc::normalize::Options;
 use raycc::report;
 
@@ -96,12 +97,14 @@ enum Mode {
     Compile,
 }
 
-fn run_pipeline(
-    common: &CommonArgs,
-    opts: &Options,
-    mode: Mode,
-    keep: Keep,
-) -> anyhow::Result<Output> {
+/// The inputs as read, and what compiling them gave.
+struct Compiled {
+    files: Vec<SourceFile>,
+    output: Output,
+}
+
+/// Reads and compiles the inputs; with `--deny-warnings` every warning becomes an error.
+fn compile_inputs(common: &CommonArgs, opts: &Options, keep: Keep) -> anyhow::Result<Compiled> {
     let mut files = read_inputs(&common.paths)?;
     if common.only_rayclusters {
         files.retain(|f| mentions_raycluster(&f.bytes));
@@ -117,11 +120,19 @@ fn run_pipeline(
             d.severity = Severity::Error;
         }
     }
+    Ok(Compiled { files, output })
+}
+
+/// Writes the diagnostics in the chosen format. The human format shows the source lines, so
+/// it takes the files' bytes; nothing needs them after.
+fn report(common: &CommonArgs, mode: Mode, compiled: &mut Compiled) -> anyhow::Result<()> {
+    let files = std::mem::take(&mut compiled.files);
+    let output = &compiled.output;
     let diags = &output.diagnostics;
     let text = match common.format {
         Format::Human => {
             if mode == Mode::Compile && diags.is_empty() {
-                return Ok(output);
+                return Ok(());
             }
             let sources: BTreeMap<String, Vec<u8>> = files
                 .into_iter()
@@ -140,11 +151,10 @@ fn run_pipeline(
         Format::Gitlab => report::gitlab(diags),
     };
     if common.format != Format::Human && mode == Mode::Validate {
-        write_stdout(text.as_bytes())?;
+        write_stdout(text.as_bytes())
     } else {
-        write_stderr(text.as_bytes())?;
+        write_stderr(text.as_bytes())
     }
-    Ok(output)
 }
 
 /// Writes the compiled stream to stdout, piece by piece.
@@ -167,13 +177,9 @@ fn write_stderr(bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Runs `raycc validate`.
 pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<u8> {
-    let output = run_pipeline(
-        &args.common,
-        &Options::default(),
-        Mode::Validate,
-        Keep::Diagnostics,
-    )?;
-    Ok(if output.has_errors() {
+    let mut compiled = compile_inputs(&args.common, &Options::default(), Keep::Diagnostics)?;
+    report(&args.common, Mode::Validate, &mut compiled)?;
+    Ok(if compiled.output.has_errors() {
         EXIT_INVALID
     } else {
         EXIT_OK
@@ -191,22 +197,156 @@ pub fn run_compile(args: &CompileArgs) -> anyhow::Result<u8> {
     } else {
         Keep::Yaml
     };
-    let output = run_pipeline(&args.common, &opts, Mode::Compile, keep)?;
-    if output.has_errors() {
+    let mut compiled = compile_inputs(&args.common, &opts, keep)?;
+    // The folder's layout is checked even when some input has errors, so that one run
+    // reports every problem.
+    let planned = match &args.output {
+        Some(_) => plan(&mut compiled, &opts, args.kustomization),
+        None => None,
+    };
+    report(&args.common, Mode::Compile, &mut compiled)?;
+    if compiled.output.has_errors() {
         return Ok(EXIT_INVALID);
     }
-    match &args.output {
-        None => write_stream(&output.documents)?,
-        Some(dir) => {
-            let mut files = layout::plan(output.documents.values())?;
-            if args.kustomization {
+    let (Some(dir), Some(files)) = (&args.output, planned) else {
+        write_stream(&compiled.output.documents)?;
+        return Ok(EXIT_OK);
+    };
+    if args.check {
+        return Ok(match outdir::check(dir, &files)? {
+            None => EXIT_OK,
+            Some(stale) => {
+                eprint!("{}", stale_report(dir, &stale));
+                EXIT_INVALID
+            }
+        });
+    }
+    let written = outdir::write(dir, &files, args.prune)?;
+    eprintln!("raycc: {}", written.summary(dir));
+    Ok(EXIT_OK)
+}
+
+/// The files of `-o DIR`, or `None` with the reasons located among the diagnostics.
+fn plan(compiled: &mut Compiled, opts: &Options, kustomization: bool) -> Option<Vec<PlannedFile>> {
+    let docs = compiled.output.documents.values();
+    match layout::plan(docs) {
+        Ok(mut files) => {
+            if kustomization {
                 files.push(layout::kustomization(&files));
             }
-            if args.check {
-                return outdir::check(dir, &files);
-            }
-            outdir::write(dir, &files, args.prune)?;
+            Some(files)
+        }
+        Err(errors) => {
+            let inputs: Vec<Input<'_>> = compiled.files.iter().map(SourceFile::as_input).collect();
+            let found = layout::diagnostics(&errors, docs, &inputs, opts);
+            compiled.output.diagnostics.extend(found);
+            None
         }
     }
-    Ok(EXIT_OK)
+}
+
+/// What `--check` found stale, and the command that brings the folder up to date: this very
+/// command line without `--check` (with `--prune` when files must go), so that it keeps the
+/// inputs and every flag.
+fn stale_report(dir: &Path, stale: &outdir::Stale) -> String {
+    let mut out = format!("raycc: {} is out of date:\n", dir.display());
+    for p in &stale.problems {
+        let _ = writeln!(out, "  {p}");
+    }
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let _ = writeln!(
+        out,
+        "to update it, run:\n  {}",
+        fix_command(&args, stale.needs_prune)
+    );
+    out
+}
+
+/// `args` (a `compile --check` command line, program first) as the shell command that writes
+/// the folder instead: `--check` dropped, `--prune` added after `compile` when asked for and
+/// not given. Arguments after `--` are paths and stay as they are.
+fn fix_command(args: &[String], prune: bool) -> String {
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let add_prune = prune && !args[..end].iter().any(|a| a == "--prune");
+    let mut words: Vec<String> = Vec::with_capacity(args.len() + 1);
+    for (i, a) in args.iter().enumerate() {
+        if i < end && a == "--check" {
+            continue;
+        }
+        words.push(shell_word(a));
+        if i == 1 && add_prune {
+            words.push("--prune".into());
+        }
+    }
+    words.join(" ")
+}
+
+/// A word as a POSIX shell reads it back unchanged: bare when it has nothing special, in
+/// single quotes otherwise.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_fix_command_is_the_check_command_without_check() {
+        assert_eq!(
+            fix_command(
+                &words("raycc compile --check --kustomization -o rendered/ clusters/"),
+                false
+            ),
+            "raycc compile --kustomization -o rendered/ clusters/"
+        );
+    }
+
+    #[test]
+    fn the_fix_command_prunes_when_files_must_go() {
+        assert_eq!(
+            fix_command(
+                &words("/venv/bin/raycc compile --check -o out a.yaml"),
+                true
+            ),
+            "/venv/bin/raycc compile --prune -o out a.yaml"
+        );
+        assert_eq!(
+            fix_command(&words("raycc compile --prune --check -o out a.yaml"), true),
+            "raycc compile --prune -o out a.yaml"
+        );
+    }
+
+    #[test]
+    fn the_fix_command_keeps_paths_after_a_double_dash() {
+        assert_eq!(
+            fix_command(
+                &words("raycc compile --check -o out -- --check compile"),
+                true
+            ),
+            "raycc compile --prune -o out -- --check compile"
+        );
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("rendered/ml-1.yaml"), "rendered/ml-1.yaml");
+        assert_eq!(shell_word("my clusters"), "'my clusters'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
 }

@@ -73,7 +73,11 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<u8> {
         (git::files_at(rev, &sources())?, read_inputs(&sources())?)
     } else if let Some(dir) = &args.against {
         // Rendered manifests hold no RayClusters: compiling them passes every object through.
-        let rendered = read_inputs(&[dir.to_string_lossy().into_owned()])?;
+        // The kustomization.yaml that `compile --kustomization` adds lists files; it is no
+        // object of the cluster.
+        let mut rendered = read_inputs(&[dir.to_string_lossy().into_owned()])?;
+        let kustomization = dir.join(raycc::layout::KUSTOMIZATION);
+        rendered.retain(|f| std::path::Path::new(&f.name) != kustomization);
         (rendered, read_inputs(&sources())?)
     } else {
         let [old_path, new_path] = args.paths.as_slice() else {

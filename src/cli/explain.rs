@@ -21,13 +21,21 @@ pub struct ExplainArgs {
 /// Runs `raycc explain`.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<u8> {
     if args.list {
+        let width = Code::ALL
+            .iter()
+            .map(|c| c.info().name.len())
+            .max()
+            .unwrap_or_default();
         let mut out = String::new();
         for c in Code::ALL {
             let i = c.info();
             let _ = writeln!(
                 out,
-                "{}  {:<8} {:<26} {}",
-                i.id, i.severity, i.name, i.summary
+                "{}  {:<7}  {:<width$}  {}",
+                i.id,
+                i.severity.to_string(),
+                i.name,
+                i.summary
             );
         }
         write_stdout(out.as_bytes())?;

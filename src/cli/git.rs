@@ -17,9 +17,31 @@ use super::inputs::{SourceFile, is_yaml};
 
 /// The `*.yaml`/`*.yml` files under `paths` at revision `rev`, read in one `git cat-file`.
 pub fn files_at(rev: &str, paths: &[String]) -> anyhow::Result<Vec<SourceFile>> {
-    let prefix = String::from_utf8(git(&["rev-parse", "--show-prefix"])?)?
-        .trim()
-        .to_string();
+    let prefix = String::from_utf8(git(&["rev-parse", "--show-prefix"]).map_err(|_| {
+        anyhow::anyhow!(
+            "--base reads the sources from git, and {} is not in a git repository; \
+             compare two folders with `raycc diff OLD NEW` instead",
+            std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string())
+        )
+    })?)?
+    .trim()
+    .to_string();
+    let tree = format!("{rev}^{{tree}}");
+    if git(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        &tree,
+    ])
+    .is_err()
+    {
+        bail!(
+            "--base {rev}: git knows no revision `{rev}`; check the name with `git branch -a`, \
+             or fetch it first (`git fetch origin <branch>`; in GitHub Actions, check out with \
+             `fetch-depth: 0`)"
+        );
+    }
     let mut ls = vec!["ls-tree", "-r", "-z", "--full-name", rev, "--"];
     ls.extend(paths.iter().map(String::as_str));
     let listing = git(&ls)?;

@@ -3,11 +3,13 @@
 //! by the `raycc` library.
 
 mod compile;
+mod completions;
 mod diff;
 mod explain;
 mod git;
 mod inputs;
 mod krm;
+mod man;
 mod options;
 mod outdir;
 mod render;
@@ -33,7 +35,7 @@ pub struct Interrupted;
 
 /// raycc compiles KubeRay RayCluster YAML into plain, deterministic Kubernetes manifests.
 #[derive(Debug, Parser)]
-#[command(name = "raycc", version, about, max_term_width = 100)]
+#[command(name = "raycc", version = env!("RAYCC_VERSION"), about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -53,6 +55,10 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Run as a KRM function (kustomize, kpt): a resource list on stdin, one on stdout.
     Krm(krm::KrmArgs),
+    /// Print the shell completion script for bash, zsh, fish, PowerShell or elvish.
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (`raycc man | man -l -`).
+    Man(man::ManArgs),
 }
 
 /// When to colour diagnostics.
@@ -84,6 +90,8 @@ pub fn run() -> u8 {
         Command::Schema => schema::run(),
         Command::Explain(a) => explain::run(&a),
         Command::Krm(a) => krm::run(&a),
+        Command::Completions(a) => completions::run(&a),
+        Command::Man(a) => man::run(&a),
     };
     match result {
         Ok(code) => code,
@@ -120,4 +128,45 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     out.write_all(bytes)?;
     out.flush()?;
     Ok(())
+}
+
+// The build script, as a module of the tests: its fallbacks are plain functions.
+#[cfg(test)]
+#[allow(dead_code, clippy::unwrap_used)]
+#[path = "../../build.rs"]
+mod build_script;
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::build_script;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("raycc-build-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_source_tree_without_git_gives_no_commit() {
+        let dir = scratch("plain");
+        fs::write(dir.join("Cargo.toml"), "").unwrap();
+        assert_eq!(build_script::describe(&dir), None);
+    }
+
+    #[test]
+    fn a_packaged_crate_names_the_commit_cargo_recorded() {
+        let dir = scratch("packaged");
+        fs::write(
+            dir.join(".cargo_vcs_info.json"),
+            "{\n  \"git\": {\n    \"sha1\": \"0123456789abcdef0123456789abcdef01234567\"\n  },\n  \"path_in_vcs\": \"\"\n}",
+        )
+        .unwrap();
+        assert_eq!(
+            build_script::describe(&dir).as_deref(),
+            Some("0123456789ab")
+        );
+    }
 }

@@ -9,6 +9,7 @@
 //! back before it starts.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use anyhow::{Context, bail};
 use raycc::layout::{HEADER, PlannedFile};
 use signal_hook::SigId;
 
-use super::{EXIT_INVALID, EXIT_OK, Interrupted};
+use super::Interrupted;
 
 /// SIGINT and SIGTERM turned into a flag for as long as this value lives.
 struct Interrupts {
@@ -111,8 +112,61 @@ impl Siblings {
     }
 }
 
+/// What a write changed, for the one-line summary on stderr.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Files raycc wrote.
+    pub files: usize,
+    /// Of those, files that were not there before.
+    pub created: usize,
+    /// Files whose contents changed.
+    pub changed: usize,
+    /// Files raycc wrote earlier that `--prune` removed.
+    pub removed: usize,
+    /// Files raycc wrote earlier that no longer correspond to an object, kept without
+    /// `--prune`.
+    pub stale: usize,
+}
+
+impl Written {
+    /// `wrote 7 files to rendered/ (2 new, 1 changed, 1 removed)`, and the next step when stale
+    /// files were kept.
+    pub fn summary(&self, dir: &Path) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = Vec::new();
+        if self.created > 0 {
+            parts.push(format!("{} new", self.created));
+        }
+        if self.changed > 0 {
+            parts.push(format!("{} changed", self.changed));
+        }
+        if self.removed > 0 {
+            parts.push(format!("{} removed", self.removed));
+        }
+        if parts.is_empty() {
+            parts.push("none changed".into());
+        }
+        let mut line = format!(
+            "wrote {} to {} ({})",
+            plural(self.files, "file", "files"),
+            dir.display(),
+            parts.join(", ")
+        );
+        if self.stale > 0 {
+            let _ = write!(
+                line,
+                "; kept {} raycc wrote for objects that are gone: add --prune to remove {}",
+                plural(self.stale, "file", "files"),
+                if self.stale == 1 { "it" } else { "them" }
+            );
+        }
+        line
+    }
+}
+
 /// Writes the planned files into `dir` atomically.
-pub fn write(dir: &Path, files: &[PlannedFile], prune: bool) -> anyhow::Result<()> {
+pub fn write(dir: &Path, files: &[PlannedFile], prune: bool) -> anyhow::Result<Written> {
     let paths = Siblings::of(dir)?;
     paths.recover(dir)?;
     if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
@@ -120,14 +174,28 @@ pub fn write(dir: &Path, files: &[PlannedFile], prune: bool) -> anyhow::Result<(
     }
     let interrupts = Interrupts::catch();
     let staging = paths.staging();
+    let mut written = Written {
+        files: files.len(),
+        ..Written::default()
+    };
     let result = (|| -> anyhow::Result<()> {
         fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
         let planned: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
         if dir.exists() {
-            carry_over(dir, &staging, Path::new(""), &planned, prune)?;
+            let left = carry_over(dir, &staging, Path::new(""), &planned, prune)?;
+            if prune {
+                written.removed = left;
+            } else {
+                written.stale = left;
+            }
         }
         for f in files {
             interrupts.check()?;
+            match fs::read(dir.join(&f.path)) {
+                Ok(old) if old == f.contents.as_bytes() => {}
+                Ok(_) => written.changed += 1,
+                Err(_) => written.created += 1,
+            }
             let target = staging.join(&f.path);
             if let Some(p) = target.parent() {
                 fs::create_dir_all(p)?;
@@ -156,18 +224,20 @@ pub fn write(dir: &Path, files: &[PlannedFile], prune: bool) -> anyhow::Result<(
         let _ = fs::remove_dir_all(&staging);
     }
     drop(interrupts);
-    result
+    result.map(|()| written)
 }
 
 /// Copies the entries of `from` that must survive into `to`; symlinks are recreated, never
-/// followed.
+/// followed. Returns how many files raycc wrote earlier are no longer planned (removed with
+/// `prune`, carried over without).
 fn carry_over(
     from: &Path,
     to: &Path,
     rel: &Path,
     planned: &BTreeSet<&str>,
     prune: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<usize> {
+    let mut left = 0;
     for entry in fs::read_dir(from.join(rel))? {
         let entry = entry?;
         let rel_path = rel.join(entry.file_name());
@@ -179,15 +249,17 @@ fn carry_over(
             }
         } else if kind.is_dir() {
             fs::create_dir_all(to.join(&rel_path))?;
-            carry_over(from, to, &rel_path, planned, prune)?;
+            left += carry_over(from, to, &rel_path, planned, prune)?;
         } else if !planned.contains(key.as_str()) {
             let bytes = fs::read(entry.path())?;
-            if !(prune && bytes.starts_with(HEADER.as_bytes())) {
+            let ours = bytes.starts_with(HEADER.as_bytes());
+            left += usize::from(ours);
+            if !(prune && ours) {
                 fs::write(to.join(&rel_path), bytes)?;
             }
         }
     }
-    Ok(())
+    Ok(left)
 }
 
 #[cfg(unix)]
@@ -201,10 +273,21 @@ fn copy_symlink(link: &Path, _to: &Path) -> anyhow::Result<()> {
     bail!("cannot carry over the symlink {}", link.display())
 }
 
+/// What `--check` found: one line per stale file, and whether bringing the folder up to date
+/// needs `--prune` (files raycc wrote earlier must go).
+#[derive(Debug)]
+pub struct Stale {
+    /// `changed: x.yaml`, `missing: y.yaml`, `no longer generated: z.yaml`, sorted.
+    pub problems: Vec<String>,
+    /// A file raycc wrote is no longer generated.
+    pub needs_prune: bool,
+}
+
 /// Compares `dir` with the planned files: every planned file must be there with the same
-/// contents, and no file raycc wrote may be left over. Prints what is stale on stderr.
-pub fn check(dir: &Path, files: &[PlannedFile]) -> anyhow::Result<u8> {
+/// contents, and no file raycc wrote may be left over. `None` when the folder is up to date.
+pub fn check(dir: &Path, files: &[PlannedFile]) -> anyhow::Result<Option<Stale>> {
     let mut problems = Vec::new();
+    let mut needs_prune = false;
     let planned: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for f in files {
         match fs::read(dir.join(&f.path)) {
@@ -220,22 +303,18 @@ pub fn check(dir: &Path, files: &[PlannedFile]) -> anyhow::Result<u8> {
             let bytes = fs::read(dir.join(&rel))?;
             if bytes.starts_with(HEADER.as_bytes()) && !planned.contains(rel.as_str()) {
                 problems.push(format!("no longer generated: {rel}"));
+                needs_prune = true;
             }
         }
     }
     if problems.is_empty() {
-        return Ok(EXIT_OK);
+        return Ok(None);
     }
     problems.sort();
-    eprintln!("raycc: {} is out of date:", dir.display());
-    for p in &problems {
-        eprintln!("  {p}");
-    }
-    eprintln!(
-        "run `raycc compile -o {} --prune` to update it",
-        dir.display()
-    );
-    Ok(EXIT_INVALID)
+    Ok(Some(Stale {
+        problems,
+        needs_prune,
+    }))
 }
 
 /// The regular files below `dir/rel`, as `/`-separated relative paths.

@@ -322,7 +322,7 @@ fn compile_input(
                 file: input.name.to_string(),
                 span: e.span(),
                 path: String::new(),
-                help: None,
+                help: Some(code.help().to_string()),
                 related: None,
             });
         }

@@ -70,7 +70,7 @@ fn rule(code: Code) -> Value {
         "name": pascal_case(info.name),
         "shortDescription": { "text": info.summary },
         "fullDescription": { "text": format!("{} {}", info.what, info.why) },
-        "help": { "text": code.explain() },
+        "help": { "text": code.explain_text(), "markdown": code.explain_markdown() },
         "defaultConfiguration": { "level": level(info.severity) },
     })
 }

@@ -80,6 +80,20 @@ pub fn validate(doc: &Value) -> (Validated, Vec<Finding>) {
             );
             return (Validated::Invalid, findings);
         }
+        // Without `apiVersion` or `kind` a mapping is no Kubernetes object: passed through, it
+        // would make `kubectl apply` or Argo CD refuse the stream; dropped, a RayCluster that
+        // lost its header would vanish. An error, like a list.
+        if api_version.is_empty() || kind.is_empty() {
+            let (pointer, what) = match (api_version.is_empty(), kind.is_empty()) {
+                (true, true) => ("", "no `apiVersion` and no `kind`"),
+                (true, false) => ("/kind", "no `apiVersion`"),
+                _ => ("/apiVersion", "no `kind`"),
+            };
+            let message =
+                format!("this YAML document has {what}, so it is not a Kubernetes object");
+            findings.push(Finding::new(Code::MissingKind, pointer, message));
+            return (Validated::Invalid, findings);
+        }
         return (Validated::Passthrough, findings);
     }
     match api_version {

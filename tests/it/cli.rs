@@ -1,6 +1,7 @@
 //! The command line as users drive it: inputs from stdin and directories, `-o DIR` written
 //! atomically, exit codes, a closed stdout, `schema` and `explain`.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -342,4 +343,299 @@ fn the_same_cluster_in_two_files_is_refused_in_both() {
     }
     assert!(stderr.contains("error[RC318]: StatefulSet "), "{stderr}");
     assert!(!stderr.contains("warning["), "{stderr}");
+}
+
+#[test]
+fn explain_list_aligns_its_columns() {
+    let out = raycc(&["explain", "--list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let columns: BTreeSet<Vec<usize>> = text
+        .lines()
+        .map(|l| {
+            // Where each column starts: after a run of two or more spaces.
+            let b = l.as_bytes();
+            (2..b.len())
+                .filter(|&i| b[i] != b' ' && b[i - 1] == b' ' && b[i - 2] == b' ')
+                .take(3)
+                .collect()
+        })
+        .collect();
+    assert_eq!(columns.len(), 1, "{columns:?}\n{text}");
+}
+
+#[test]
+fn compile_check_prints_the_command_that_brings_the_folder_up_to_date() {
+    let dir = temp_dir("check-fix");
+    fs::create_dir_all(dir.join("my clusters")).unwrap();
+    fs::copy(
+        root().join("fixtures/compile/full-v1.yaml"),
+        dir.join("my clusters/train.yaml"),
+    )
+    .unwrap();
+    // Stale: the folder holds a file raycc wrote for an object that is gone.
+    fs::create_dir_all(dir.join("rendered")).unwrap();
+    fs::write(
+        dir.join("rendered/configmap-gone.yaml"),
+        format!("{}kind: ConfigMap\n", raycc::layout::HEADER),
+    )
+    .unwrap();
+    let check = [
+        "compile",
+        "--check",
+        "--kustomization",
+        "--namespace",
+        "ml",
+        "-o",
+        "rendered",
+        "my clusters",
+    ];
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_raycc"))
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&check);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("  no longer generated: configmap-gone.yaml\n"),
+        "{err}"
+    );
+    let (_, command) = err.split_once("to update it, run:\n  ").expect(&err);
+    let command = command.trim_end();
+    assert_eq!(
+        command,
+        format!(
+            "{} compile --prune --kustomization --namespace ml -o rendered 'my clusters'",
+            env!("CARGO_BIN_EXE_raycc")
+        )
+    );
+    // Pasted into a shell, it brings the folder up to date.
+    let fixed = Command::new("sh")
+        .current_dir(&dir)
+        .args(["-c", command])
+        .output()
+        .unwrap();
+    assert_eq!(
+        fixed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fixed.stderr)
+    );
+    assert_eq!(run(&check).status.code(), Some(0));
+}
+
+#[test]
+fn compile_to_a_folder_says_what_it_wrote() {
+    let dir = temp_dir("summary");
+    let target = dir.join("out");
+    let t = target.to_str().unwrap();
+    let summary = |args: &[&str]| {
+        let mut all = vec!["compile"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-o", t]);
+        let out = raycc(&all);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let full = "fixtures/compile/full-v1.yaml";
+    let suspended = "fixtures/compile/suspended.yaml";
+    let first = summary(&[full]);
+    let a = tree(&target).len();
+    assert!(a > 1);
+    assert_eq!(first, format!("raycc: wrote {a} files to {t} ({a} new)\n"));
+    let with_kustomization = summary(&[full, "--kustomization"]);
+    assert_eq!(
+        with_kustomization,
+        format!("raycc: wrote {} files to {t} (1 new)\n", a + 1)
+    );
+    // Another cluster: its files are new, the kustomization changes, the first cluster's
+    // files stay without --prune, and the summary says how to remove them.
+    let other = dir.join("other");
+    assert!(
+        raycc(&["compile", suspended, "-o", other.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let b = tree(&other).len();
+    assert_eq!(
+        summary(&[suspended, "--kustomization"]),
+        format!(
+            "raycc: wrote {} files to {t} ({b} new, 1 changed); kept {a} files raycc wrote for \
+             objects that are gone: add --prune to remove them\n",
+            b + 1
+        )
+    );
+    assert_eq!(
+        summary(&[suspended, "--kustomization", "--prune"]),
+        format!("raycc: wrote {} files to {t} ({a} removed)\n", b + 1)
+    );
+    assert_eq!(
+        summary(&[suspended, "--kustomization"]),
+        format!("raycc: wrote {} files to {t} (none changed)\n", b + 1)
+    );
+}
+
+#[test]
+fn a_mapping_that_is_no_kubernetes_object_is_an_error_like_a_list() {
+    for input in [
+        &b"image:\n  tag: latest\n"[..],
+        b"- a\n- b\n",
+        b"kind: ConfigMap\n",
+    ] {
+        for command in ["compile", "validate"] {
+            let out = raycc_stdin(&[command, "--color=never", "-"], input);
+            assert_eq!(out.status.code(), Some(1), "{command} {input:?}");
+            assert!(out.stdout.is_empty() || command == "validate");
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert!(err.contains("not a Kubernetes object"), "{err}");
+            assert!(err.contains("= help: "), "{err}");
+        }
+    }
+}
+
+/// The first example of the README, as a new user runs it, compiles without a warning.
+#[test]
+fn the_readme_first_example_compiles_cleanly() {
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find(|l| l.trim_start().starts_with("raycc compile "))
+        .expect("README has a `raycc compile` example");
+    let args: Vec<&str> = line
+        .split('#')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .skip(1)
+        .collect();
+    let out = raycc(&args);
+    assert_eq!(out.status.code(), Some(0), "{line}");
+    assert!(!out.stdout.is_empty(), "{line}");
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), "", "{line}");
+}
+
+/// `raycc man` and `raycc completions SHELL` print what `golden-cli/` holds; after a change to
+/// the command line, `UPDATE_GOLDEN=1 cargo test` rewrites them for review.
+#[test]
+fn man_page_and_completions_match_their_goldens() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    for (args, file) in [
+        (&["man"][..], "raycc.1"),
+        (&["completions", "bash"], "raycc.bash"),
+        (&["completions", "zsh"], "_raycc.zsh"),
+        (&["completions", "fish"], "raycc.fish"),
+        (&["completions", "powershell"], "raycc.ps1"),
+    ] {
+        let out = raycc(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let got = String::from_utf8(out.stdout).unwrap();
+        let path = root().join("golden-cli").join(file);
+        if update {
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, &got).unwrap();
+        }
+        let want = fs::read_to_string(&path).unwrap_or_default();
+        if want != got {
+            failures.push(format!(
+                "raycc {} differs from {}",
+                args.join(" "),
+                path.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} (UPDATE_GOLDEN=1 cargo test rewrites them)",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_man_page_documents_every_command_flag_and_exit_code() {
+    let page = String::from_utf8(raycc(&["man"]).stdout).unwrap();
+    for needle in [
+        ".TH raycc 1",
+        "raycc compile",
+        "raycc validate",
+        "raycc diff",
+        "raycc explain",
+        "raycc krm",
+        "raycc completions",
+        r"\-\-kustomization",
+        r"\-\-deny\-warnings",
+        r"\-\-base",
+        ".SH \"EXIT STATUS\"",
+        "\\fB130\\fR",
+    ] {
+        assert!(page.contains(needle), "the man page lacks {needle}");
+    }
+    // The version, not the commit: the page changes only with a release.
+    assert!(page.contains(&format!("raycc {}", env!("CARGO_PKG_VERSION"))));
+}
+
+/// The bash completion completes subcommands, flags and values when bash runs it.
+#[test]
+fn bash_completes_commands_flags_and_values() {
+    let script = raycc(&["completions", "bash"]).stdout;
+    let dir = temp_dir("bash-completion");
+    let file = dir.join("raycc.bash");
+    fs::write(&file, script).unwrap();
+    let complete = |words: &str| {
+        let program = format!(
+            "source '{}'; COMP_WORDS=({words}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); \
+             _raycc raycc \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            file.display()
+        );
+        let out = Command::new("bash")
+            .args(["-c", &program])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let commands = complete("raycc co");
+    assert!(commands.lines().any(|l| l == "compile"), "{commands}");
+    assert!(commands.lines().any(|l| l == "completions"), "{commands}");
+    let flags = complete("raycc compile --kust");
+    assert_eq!(flags.trim(), "--kustomization");
+    let formats = complete("raycc validate --format s");
+    assert_eq!(formats.trim(), "sarif");
+}
+
+/// `--version` names the commit when built from a git checkout (as here and in CI).
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let out = raycc(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(root())
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_string())
+    };
+    match (
+        git(&["rev-parse", "--show-prefix"]),
+        git(&["log", "-1", "--format=%H %cs"]),
+    ) {
+        (Some(prefix), Some(line)) if prefix.is_empty() => {
+            let (hash, date) = line.split_once(' ').unwrap();
+            assert_eq!(text, format!("raycc {version} ({} {date})\n", &hash[..12]));
+        }
+        _ => assert!(text.starts_with(&format!("raycc {version}")), "{text}"),
+    }
 }

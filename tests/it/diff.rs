@@ -249,3 +249,60 @@ fn invalid_sources_are_an_error_not_a_difference() {
             .contains("error[RC201]")
     );
 }
+
+#[test]
+fn against_a_folder_rendered_with_a_kustomization_shows_no_false_change() {
+    let dir = temp_dir("against-kustomization");
+    let rendered = dir.join("rendered");
+    let r = rendered.to_str().unwrap();
+    let compile = raycc_in(
+        &root(),
+        &[
+            "compile",
+            "--kustomization",
+            "-o",
+            r,
+            "fixtures-diff/scale/old.yaml",
+        ],
+    );
+    assert_eq!(compile.status.code(), Some(0));
+    assert!(rendered.join("kustomization.yaml").is_file());
+    let same = raycc_in(
+        &root(),
+        &[
+            "diff",
+            "--color=never",
+            "--against",
+            r,
+            "fixtures-diff/scale/old.yaml",
+        ],
+    );
+    let text = String::from_utf8(same.stdout).unwrap();
+    assert_eq!(same.status.code(), Some(0), "{text}");
+    assert!(text.ends_with("0 changed, 0 added, 0 removed\n"), "{text}");
+}
+
+#[test]
+fn base_with_an_unknown_revision_says_so_and_how_to_fetch_it() {
+    let repo = temp_dir("git-unknown");
+    git(&repo, &["init", "-q"]);
+    fs::write(
+        repo.join("a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+    )
+    .unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "start"]);
+    let out = raycc_in(&repo, &["diff", "--base", "origin/mian", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("git knows no revision `origin/mian`"), "{err}");
+    assert!(err.contains("git fetch"), "{err}");
+    assert!(!err.contains("fatal:"), "git's own words stay out: {err}");
+
+    let plain = temp_dir("not-git");
+    let out = raycc_in(&plain, &["diff", "--base", "main", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("is not in a git repository"), "{err}");
+}

@@ -46,6 +46,30 @@ fn cases() -> Vec<PathBuf> {
     out
 }
 
+/// The report of one format for a fixture: `validate`'s stdout, or for a fixture whose first
+/// line is `# raycc-args: ...` (problems only `compile -o DIR` finds), `compile`'s stderr.
+fn report(format: &str, fixture: &Path) -> (std::process::Output, String) {
+    let fixture_arg = fixture.to_str().unwrap();
+    let bytes = fs::read(root().join(fixture)).unwrap();
+    let first = String::from_utf8_lossy(&bytes);
+    let first = first.lines().next().unwrap_or_default();
+    match first.strip_prefix("# raycc-args:") {
+        None => {
+            let out = raycc(&["validate", "--format", format, fixture_arg]);
+            let got = text(&out.stdout);
+            (out, got)
+        }
+        Some(args) => {
+            let mut command = vec!["compile", "--format", format];
+            command.extend(args.split_whitespace());
+            command.push(fixture_arg);
+            let out = raycc(&command);
+            let got = text(&out.stderr);
+            (out, got)
+        }
+    }
+}
+
 /// The exit code the human golden records for a fixture.
 fn golden_exit(fixture: &Path) -> i32 {
     let case = fixture
@@ -62,7 +86,7 @@ fn every_format_matches_its_golden_files() {
         let fixture_arg = fixture.to_str().unwrap();
         let case = fixture.strip_prefix("fixtures").unwrap();
         for (format, ext) in FORMATS {
-            let out = raycc(&["validate", "--format", format, fixture_arg]);
+            let (out, got) = report(format, &fixture);
             let exit = out.status.code().unwrap();
             if exit != golden_exit(&fixture) {
                 goldens.fail(format!(
@@ -70,9 +94,10 @@ fn every_format_matches_its_golden_files() {
                     golden_exit(&fixture)
                 ));
             }
-            if !out.stderr.is_empty() {
+            if !out.stdout.is_empty() && !out.stderr.is_empty() {
                 goldens.fail(format!(
-                    "{fixture_arg} --format {format}: unexpected stderr\n{}",
+                    "{fixture_arg} --format {format}: a report on both streams\n{}{}",
+                    text(&out.stdout),
                     text(&out.stderr)
                 ));
             }
@@ -82,7 +107,7 @@ fn every_format_matches_its_golden_files() {
                 .join(case)
                 .with_extension(ext);
             let name = format!("{fixture_arg} --format {format}");
-            goldens.check(&name, path, &text(&out.stdout));
+            goldens.check(&name, path, &got);
         }
     }
     goldens.finish(&root().join("golden-formats"));
@@ -295,9 +320,18 @@ fn sarif_rule(p: &mut Problems, rule: &Value, at: &str, ids: &mut BTreeSet<Strin
             "{at}.name {name:?} is not a Pascal-case identifier"
         ));
     }
-    for key in ["shortDescription", "fullDescription", "help"] {
+    for key in ["shortDescription", "fullDescription"] {
         p.message(&rule[key], &format!("{at}.{key}"));
     }
+    // A multiformatMessageString: `text`, and `markdown` for viewers that render it.
+    p.object(
+        &rule["help"],
+        &format!("{at}.help"),
+        &["text", "markdown"],
+        &["text", "markdown"],
+    );
+    p.non_empty(&rule["help"]["text"], &format!("{at}.help.text"));
+    p.non_empty(&rule["help"]["markdown"], &format!("{at}.help.markdown"));
     p.object(
         &rule["defaultConfiguration"],
         &format!("{at}.defaultConfiguration"),
@@ -313,8 +347,17 @@ fn sarif_rule(p: &mut Problems, rule: &Value, at: &str, ids: &mut BTreeSet<Strin
         if rule["shortDescription"]["text"] != code.info().summary {
             p.push(format!("{at}.shortDescription is not the code's summary"));
         }
-        if rule["help"]["text"] != code.explain() {
-            p.push(format!("{at}.help is not `raycc explain {id}`"));
+        if rule["help"]["text"] != code.explain_text() {
+            p.push(format!("{at}.help.text is not the code's plain-text doc"));
+        }
+        if rule["help"]["markdown"] != code.explain_markdown() {
+            p.push(format!("{at}.help.markdown is not the code's Markdown doc"));
+        }
+        if rule["help"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("## "))
+        {
+            p.push(format!("{at}.help.text has Markdown headings"));
         }
     }
 }
@@ -552,9 +595,20 @@ fn sarif_goldens_follow_the_sarif_2_1_0_structure() {
 
 #[test]
 fn sarif_over_many_files_links_every_result_to_its_rule() {
-    let out = raycc(&["validate", "--format", "sarif", "fixtures"]);
+    // `compile -o` finds what `validate` finds, and the problems of the output folder too.
+    let dir = crate::harness::temp_dir("sarif-all");
+    let out_dir = dir.join("never-written");
+    let out = raycc(&[
+        "compile",
+        "--format",
+        "sarif",
+        "-o",
+        out_dir.to_str().unwrap(),
+        "fixtures",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!out_dir.exists());
+    let log: Value = serde_json::from_slice(&out.stderr).unwrap();
     let problems = sarif_problems(&log);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     let run = &log["runs"][0];

@@ -78,6 +78,35 @@ fn every_diagnostic_code_appears_in_a_golden_file() {
     assert!(missing.is_empty(), "codes without a fixture: {missing:?}");
 }
 
+/// Every diagnostic names the next step: each one in the golden files has a help line.
+#[test]
+fn every_golden_diagnostic_has_a_help_line() {
+    let mut without = Vec::new();
+    for p in files_under(&root().join("golden")) {
+        if p.extension().is_none_or(|e| e != "stderr") {
+            continue;
+        }
+        let text = fs::read_to_string(&p).unwrap();
+        // Diagnostics are separated by a blank line; the summary line ends the file.
+        for block in text.split("\n\n") {
+            let head = block.lines().next().unwrap_or_default();
+            let is_diagnostic = head.starts_with("error[") || head.starts_with("warning[");
+            if is_diagnostic
+                && !block
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("= help: "))
+            {
+                without.push(format!("{}: {head}", p.display()));
+            }
+        }
+    }
+    assert!(
+        without.is_empty(),
+        "diagnostics without help:\n{}",
+        without.join("\n")
+    );
+}
+
 #[test]
 fn golden_manifests_are_deterministic_across_runs() {
     let rel = Path::new("fixtures/compile/full-v1.yaml");

@@ -220,9 +220,34 @@ fn argo_cd_discover_matches_only_folders_with_a_raycluster() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "./a/b/ray.yml");
 
+    // However the kind is written: quoted, with a comment, with CRLF line ends.
+    for (i, kind) in [
+        "kind: \"RayCluster\"",
+        "kind: 'RayCluster'",
+        "kind: RayCluster # compiled by raycc",
+        "kind:   RayCluster\r",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let text = CLUSTER.replacen("kind: RayCluster", kind, 1);
+        assert!(text.contains(kind), "the fixture lost its kind line");
+        let app = argo_app(&[("ray.yaml", &text), ("settings.yaml", CONFIGMAP)]);
+        let mut cmd = plugin_step("/spec/discover/find");
+        cmd.current_dir(&app);
+        let out = run(cmd, b"");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "./ray.yaml",
+            "case {i}: {kind:?}"
+        );
+    }
+
     let without = argo_app(&[
         ("settings.yaml", CONFIGMAP),
         ("notes.txt", "kind: RayCluster"),
+        ("other.yaml", "kind: RayClusterTemplate\n"),
+        ("indented.yaml", "items:\n- kind: RayCluster\n"),
     ]);
     let mut cmd = plugin_step("/spec/discover/find");
     cmd.current_dir(&without);
@@ -632,14 +657,54 @@ fn run_hook(id: &str, args: &[&str], files: &[&Path]) -> Output {
 }
 
 #[test]
-fn pre_commit_hooks_are_rust_hooks_named_as_documented() {
-    let ids: Vec<Value> = hooks().iter().map(|h| h["id"].clone()).collect();
-    assert_eq!(ids, [json!("raycc-validate"), json!("raycc-compile-check")]);
-    for h in hooks() {
-        assert_eq!(h["language"], "rust");
+fn pre_commit_hooks_install_the_wheel_and_have_rust_twins() {
+    let hooks = hooks();
+    let ids: Vec<&str> = hooks.iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "raycc-validate",
+            "raycc-compile-check",
+            "raycc-validate-rust",
+            "raycc-compile-check-rust"
+        ]
+    );
+    let (python, rust) = hooks.split_at(2);
+    for (p, r) in python.iter().zip(rust) {
+        assert_eq!(p["language"], "python");
+        assert_eq!(r["language"], "rust");
+        assert_eq!(r["id"], format!("{}-rust", p["id"].as_str().unwrap()));
+        // Apart from how raycc is installed, the twins are the same hook.
+        let same = |h: &Value| {
+            let mut h = h.clone();
+            for key in ["id", "language", "description"] {
+                h.as_object_mut().unwrap().remove(key);
+            }
+            h
+        };
+        assert_eq!(same(p), same(r));
     }
-    let check = &hooks()[1];
-    assert_eq!(check["pass_filenames"], false);
+    assert_eq!(hooks[1]["pass_filenames"], false);
+}
+
+/// pre-commit's `pip install .` installs the root pyproject.toml, which must pin the raycc
+/// wheel of this very version; the wheel takes its version from Cargo.toml.
+#[test]
+fn the_hook_package_pins_the_wheel_of_this_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    let root_project = fs::read_to_string(root().join("pyproject.toml")).unwrap();
+    assert!(
+        root_project.contains(&format!("\nversion = \"{version}\"\n")),
+        "pyproject.toml: version must be {version}"
+    );
+    assert!(
+        root_project.contains(&format!("dependencies = [\"raycc=={version}\"]")),
+        "pyproject.toml must depend on raycc=={version}"
+    );
+    let wheel_project = fs::read_to_string(root().join("pypi/pyproject.toml")).unwrap();
+    assert!(wheel_project.contains("dynamic = [\"version\"]"));
+    assert!(wheel_project.contains("manifest-path = \"../Cargo.toml\""));
+    assert!(wheel_project.contains("bindings = \"bin\""));
 }
 
 #[test]
