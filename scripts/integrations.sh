@@ -162,9 +162,17 @@ python3 -m venv "$work/pip-venv" &&
   PATH="$norust" "$work/pip-venv/bin/pip" install --quiet --disable-pip-version-check \
     --no-index "$whl" &&
   pip_seconds=$(($(date +%s) - start)) &&
-  [ "$("$work/pip-venv/bin/raycc" --version)" = "$want_version" ] &&
-  "$work/pip-venv/bin/raycc" compile examples/kustomize/raycluster.yaml | cmp -s - "$work/static.out"
+  "$work/pip-venv/bin/raycc" --version >"$work/pip-version.out" &&
+  echo "$want_version" | cmp -s - "$work/pip-version.out" &&
+  "$work/pip-venv/bin/raycc" compile examples/kustomize/raycluster.yaml >"$work/pip.out" &&
+  cmp -s "$work/pip.out" "$work/static.out"
+pip_status=$?
+(exit "$pip_status")
 check "pip installs the wheel into a fresh venv without Rust; --version names the commit (${pip_seconds:-?}s)"
+if [ "$pip_status" -ne 0 ]; then
+  echo "  want: $want_version; got: $(cat "$work/pip-version.out" 2>/dev/null)" >&2
+  diff "$work/static.out" "$work/pip.out" 2>&1 | head -20 >&2
+fi
 
 # pipx run and uvx, as people try a tool without installing it; their homes are scratch.
 start=$(date +%s)
