@@ -116,17 +116,19 @@ def test_the_bench_block_shows_every_number():
     block = e2e.bench_block(NUMBERS, "2026-12-02")
     assert block.startswith(e2e.BENCH_BEGIN) and block.endswith(e2e.BENCH_END)
     assert "Last run: 2026-12-02, 0 functional checks failed." in block
-    assert "| unschedulable demand to the scale request (special Pod in the API) | 3.2 |" in block
-    assert "| unschedulable demand to a joined Ray node | 92.1 |" in block
+    assert (
+        "| unschedulable demand to the scale request (special Pod in the API), s | 3.2 |" in block
+    )
+    assert "| unschedulable demand to a joined Ray node, s | 92.1 |" in block
     assert "| 1.1, 0.6 |" in block
     assert "| busy nodes removed | 0 |" in block
-    assert "| wall time of the whole run, seconds | 426 |" in block
+    assert "| wall time of the whole run, s | 426 |" in block
 
 
 def test_the_bench_block_says_what_a_failed_run_did_not_reach():
     block = e2e.bench_block({"scale request": 3.0, "wall": 100, "failed": 4}, "2026-12-02")
     assert "4 functional checks failed" in block
-    assert "| unschedulable demand to a joined Ray node | not reached |" in block
+    assert "| unschedulable demand to a joined Ray node, s | not reached |" in block
     assert "| busy nodes removed | not reached |" in block
 
 
