@@ -512,6 +512,30 @@ codes! {
         example: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:ray-reader",
         fix: "Give the object a DNS name, or compile to standard output instead of writing a folder.",
         help: "give the object a lower-case DNS name, or compile to standard output instead of `-o DIR`";
+    /// A batch-scheduling request raycc compiles without, or only in part.
+    BatchSchedulerUnsupported = "RC326", "batch-scheduler-unsupported", Warning,
+        summary: "a batch-scheduling request is compiled without (part of) what it asks for",
+        what: "The RayCluster asks for batch scheduling in a way raycc cannot honour in full: gang scheduling (`ray.io/gang-scheduling-enabled`) without naming a scheduler, a scheduler raycc does not compile for (`kubernetes-was`, an unknown `ray.io/scheduler-name`), labels of another scheduler than the chosen one, or KAI Scheduler, which groups Pods by their top owner (a StatefulSet, not the RayCluster) or needs a queue label.",
+        why: "KubeRay takes the scheduler from its --batch-scheduler flag, which raycc does not have; what raycc cannot see or express is left out, so the Pods may start one by one instead of as a gang, or not at all.",
+        example: "metadata:\n  labels:\n    ray.io/gang-scheduling-enabled: \"true\"   # but which scheduler?",
+        fix: "Name the scheduler with the annotation `raycc.io/batch-scheduler: volcano` (or yunikorn, kai-scheduler, scheduler-plugins), and remove labels meant for another one.",
+        help: "name the scheduler with the annotation `raycc.io/batch-scheduler`, or run this cluster with the KubeRay operator";
+    /// Batch-scheduling settings the scheduler or the operator would refuse.
+    InvalidBatchScheduling = "RC327", "invalid-batch-scheduling", Error,
+        summary: "the batch-scheduling labels are contradictory or invalid",
+        what: "Labels that name two batch schedulers (say `volcano.sh/queue-name` and `kai.scheduler/queue`) without `raycc.io/batch-scheduler` choosing one, and Volcano settings its PodGroup cannot carry: a queue that is not a DNS subdomain, a network topology mode other than `hard` or `soft`, a highest tier that is not a whole number of at least 0. Also a gang whose size overflows.",
+        why: "raycc cannot tell which scheduler you mean; the operator fails to create the PodGroup for an invalid tier, and the API server refuses one with an invalid queue or mode, so no Pod would be scheduled.",
+        example: "metadata:\n  labels:\n    volcano.sh/network-topology-mode: soft\n    volcano.sh/network-topology-highest-tier-allowed: two",
+        fix: "Keep the labels of one scheduler (or choose it with `raycc.io/batch-scheduler`), and fix the value as the message says.",
+        help: "keep the labels of one batch scheduler, with values its PodGroup can carry";
+    /// The Redis cleanup is asked for a cluster without Redis.
+    RedisCleanupWithoutRedis = "RC328", "redis-cleanup-without-redis", Warning,
+        summary: "the Redis cleanup Job is asked for, but the cluster keeps no GCS state in Redis",
+        what: "The annotation `raycc.io/redis-cleanup` asks for the Job that deletes the cluster's storage namespace from Redis after the cluster is deleted, but the cluster keeps no GCS state in Redis: GCS fault tolerance is off (no `gcsFaultToleranceOptions`, no `ray.io/ft-enabled: \"true\"`), or it uses the embedded RocksDB backend, whose state lives on the head's volume.",
+        why: "There is nothing to clean up, so no Job is emitted; the annotation probably belongs to another cluster, or fault tolerance was meant to be on.",
+        example: "metadata:\n  annotations:\n    raycc.io/redis-cleanup: argocd\nspec:\n  rayVersion: \"2.52.0\"   # no gcsFaultToleranceOptions",
+        fix: "Remove the annotation, or turn on GCS fault tolerance with `gcsFaultToleranceOptions.redisAddress`.",
+        help: "remove the annotation, or turn on GCS fault tolerance with gcsFaultToleranceOptions.redisAddress";
 }
 
 impl Code {

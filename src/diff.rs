@@ -305,8 +305,20 @@ fn is_autoscaler_config(key: &ObjectKey, v: &Value) -> bool {
             .is_some_and(|d| d.get(AUTOSCALER_CONFIG).is_some())
 }
 
+/// An Argo CD `PostDelete` hook (raycc's Redis cleanup Job): Argo CD creates it only when the
+/// application is deleted.
+fn is_post_delete_hook(v: &Value) -> bool {
+    v.pointer("/metadata/annotations/argocd.argoproj.io~1hook")
+        .and_then(Value::as_str)
+        == Some("PostDelete")
+}
+
+const POST_DELETE_NOTE: &str = "an Argo CD PostDelete hook: it runs only when the application is deleted (it deletes the cluster's GCS state from Redis); nothing runs now";
+
 fn added_impact(key: &ObjectKey, n: &Value) -> Vec<String> {
-    if key.kind == "PersistentVolumeClaim" {
+    if is_post_delete_hook(n) {
+        vec![POST_DELETE_NOTE.to_string()]
+    } else if key.kind == "PersistentVolumeClaim" {
         vec!["a new claim: its volume starts empty".to_string()]
     } else if key.kind == "PodTemplate" {
         vec!["Ray's autoscaler creates this group's Pods from it and owns their count".to_string()]
@@ -386,6 +398,9 @@ A deletion without `--cascade=orphan` deletes the Pods, and with `whenDeleted: D
 }
 
 fn changed_impact(key: &ObjectKey, o: &Value, n: &Value) -> Vec<String> {
+    if is_post_delete_hook(n) {
+        return vec![POST_DELETE_NOTE.to_string()];
+    }
     let mut out = Vec::new();
     let at = |v: &Value, p: &str| v.pointer(p).cloned();
     for field in immutable_fields(&key.kind) {
@@ -669,6 +684,21 @@ mod tests {
         assert!(r.objects[0].impact[0].contains("nothing restarts"));
         let r = diff(&[config("a", "p")], &[config("a", "q")]);
         assert!(r.objects[0].impact[0].contains("the autoscaler sidecar restarts alone"));
+    }
+
+    #[test]
+    fn says_that_a_post_delete_hook_runs_only_when_the_application_is_deleted() {
+        let job = |image: &str| {
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "c-redis-cleanup",
+                    "annotations": {"argocd.argoproj.io/hook": "PostDelete"}},
+                "spec": {"template": {"spec": {"containers": [{"name": "ray", "image": image}]}}}})
+        };
+        for r in [
+            diff(&[], &[job("ray:1")]),
+            diff(&[job("ray:1")], &[job("ray:2")]),
+        ] {
+            assert_eq!(r.objects[0].impact, [POST_DELETE_NOTE]);
+        }
     }
 
     #[test]

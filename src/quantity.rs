@@ -2,8 +2,10 @@
 //!
 //! Only what raycc needs: rounding up to a whole number the way Go's
 //! `resource.Quantity.Value()` does (KubeRay uses it for `--num-cpus`, `--memory` and
-//! `--num-gpus`), and telling zero from non-zero. Parsing never panics; a string that is not a
-//! quantity, or one too large for 128-bit arithmetic, gives `None`.
+//! `--num-gpus`), telling zero from non-zero, and, as [`Amount`], the sums and products of
+//! Go's `Quantity` written back in its canonical form (the batch schedulers' PodGroup sizes).
+//! Parsing never panics; a string that is not a quantity, or one too large for 128-bit
+//! arithmetic, gives `None`.
 
 /// An exact non-negative or negative rational `num / den`, `den > 0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +70,139 @@ impl Quantity {
     #[must_use]
     pub fn is_zero(self) -> bool {
         self.num == 0
+    }
+}
+
+/// How Go's `resource.Quantity` writes a value: in the format of its suffix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// No suffix or a decimal SI one (`500m`, `2k`, `3`).
+    DecimalSi,
+    /// A binary SI suffix (`512Mi`).
+    BinarySi,
+    /// A decimal exponent (`1e3`).
+    DecimalExponent,
+}
+
+/// A quantity with Go's `resource.Quantity` arithmetic, for sums that must read as the
+/// operator's: the value in nano-units (Go rounds every parsed value up to a nano, away from
+/// zero) and the format of its suffix, which `Add` takes from the other operand when the
+/// receiver is zero and `Mul` keeps. [`Amount::canonical`] writes it as Go's `String()` does.
+/// Arithmetic is checked: `None` means the value no longer fits raycc's 128 bits (Go would
+/// switch to arbitrary precision; no real resource list gets there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Amount {
+    nanos: i128,
+    format: Format,
+}
+
+const NANOS: i128 = 1_000_000_000;
+
+impl Amount {
+    /// Parses a quantity as Go's `resource.ParseQuantity` does. Mirrors `ParseQuantity`
+    /// (k8s.io/apimachinery/pkg/api/resource/quantity.go): values are rounded up to a nano,
+    /// and a binary-suffixed value below 1 is written in decimal.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Amount> {
+        let q = Quantity::parse(text)?;
+        let body = text.trim().trim_start_matches(['+', '-']);
+        let suffix = body.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+        let mut format = if suffix.starts_with(['e', 'E']) {
+            Format::DecimalExponent
+        } else if suffix.ends_with('i') {
+            Format::BinarySi
+        } else {
+            Format::DecimalSi
+        };
+        let scaled = q.num.checked_mul(NANOS)?;
+        let mut nanos = scaled / q.den;
+        if scaled % q.den != 0 {
+            nanos += scaled.signum();
+        }
+        if format == Format::BinarySi && nanos.abs() < NANOS {
+            format = Format::DecimalSi;
+        }
+        Some(Amount { nanos, format })
+    }
+
+    /// `self + other`. Mirrors `Quantity.Add`: a zero receiver takes the other's format.
+    #[must_use]
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        Some(Amount {
+            nanos: self.nanos.checked_add(other.nanos)?,
+            format: if self.nanos == 0 {
+                other.format
+            } else {
+                self.format
+            },
+        })
+    }
+
+    /// `self × n`. Mirrors `Quantity.Mul`, which keeps the format.
+    #[must_use]
+    pub fn checked_mul(self, n: i64) -> Option<Amount> {
+        Some(Amount {
+            nanos: self.nanos.checked_mul(i128::from(n))?,
+            format: self.format,
+        })
+    }
+
+    /// The canonical text. Mirrors `Quantity.String` and `CanonicalizeBytes`
+    /// (k8s.io/apimachinery/pkg/api/resource): binary values below 1024 or with a fraction are
+    /// written in decimal; decimal values drop trailing zeros and take the SI suffix of the
+    /// nearest lower multiple-of-three exponent (`768m`, `1280m`, `2`, `1500k`).
+    #[must_use]
+    pub fn canonical(self) -> String {
+        if self.nanos == 0 {
+            return "0".to_string();
+        }
+        let mut format = self.format;
+        if format == Format::BinarySi
+            && (self.nanos.abs() < 1024 * NANOS || self.nanos % NANOS != 0)
+        {
+            format = Format::DecimalSi;
+        }
+        if format == Format::BinarySi {
+            let mut n = self.nanos / NANOS;
+            let mut exp = 0;
+            while exp < 6 && n % 1024 == 0 {
+                n /= 1024;
+                exp += 1;
+            }
+            let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"][exp];
+            return format!("{n}{suffix}");
+        }
+        let mut mantissa = self.nanos;
+        let mut exp: i32 = -9;
+        while mantissa % 10 == 0 {
+            mantissa /= 10;
+            exp += 1;
+        }
+        match exp.rem_euclid(3) {
+            1 => {
+                mantissa *= 10;
+                exp -= 1;
+            }
+            2 => {
+                mantissa *= 100;
+                exp -= 2;
+            }
+            _ => {}
+        }
+        let suffix = match (format, exp) {
+            (_, 0) => String::new(),
+            (Format::DecimalSi, -9) => "n".into(),
+            (Format::DecimalSi, -6) => "u".into(),
+            (Format::DecimalSi, -3) => "m".into(),
+            (Format::DecimalSi, 3) => "k".into(),
+            (Format::DecimalSi, 6) => "M".into(),
+            (Format::DecimalSi, 9) => "G".into(),
+            (Format::DecimalSi, 12) => "T".into(),
+            (Format::DecimalSi, 15) => "P".into(),
+            (Format::DecimalSi, 18) => "E".into(),
+            (_, e) => format!("e{e}"),
+        };
+        format!("{mantissa}{suffix}")
     }
 }
 
@@ -145,6 +280,67 @@ mod tests {
     fn knows_zero() {
         assert!(Quantity::parse("0").unwrap().is_zero());
         assert!(!Quantity::parse("1m").unwrap().is_zero());
+    }
+
+    fn sum(parts: &[&str]) -> String {
+        parts
+            .iter()
+            .map(|p| Amount::parse(p).unwrap())
+            .reduce(|a, b| a.checked_add(b).unwrap())
+            .unwrap()
+            .canonical()
+    }
+
+    #[test]
+    fn writes_amounts_as_go_canonicalizes_them() {
+        for (text, canonical) in [
+            ("0", "0"),
+            ("1000m", "1"),
+            ("0.5", "500m"),
+            ("1.5", "1500m"),
+            ("1024Mi", "1Gi"),
+            ("1.5Gi", "1536Mi"),
+            ("1536", "1536"),
+            ("2000", "2k"),
+            ("1e3", "1e3"),
+            ("1.5e3", "1500"),
+            ("100Mi", "100Mi"),
+            ("0.5Ki", "512"),
+            ("1n", "1n"),
+            ("0.1n", "1n"),
+            ("12345678m", "12345678m"),
+            ("10G", "10G"),
+            ("3Ki", "3Ki"),
+        ] {
+            assert_eq!(
+                Amount::parse(text).unwrap().canonical(),
+                canonical,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn sums_and_multiplies_like_go_quantities() {
+        assert_eq!(sum(&["256m", "256m", "256m"]), "768m");
+        assert_eq!(sum(&["256Mi", "256Mi", "256Mi"]), "768Mi");
+        assert_eq!(sum(&["500m", "1"]), "1500m");
+        // The first operand's format wins, unless it is zero.
+        assert_eq!(sum(&["1", "512Mi"]), "536870913");
+        assert_eq!(sum(&["512Mi", "1"]), "536870913");
+        assert_eq!(sum(&["0", "512Mi"]), "512Mi");
+        assert_eq!(sum(&["1Gi", "512Mi"]), "1536Mi");
+        let q = Amount::parse("256m").unwrap();
+        assert_eq!(q.checked_mul(5).unwrap().canonical(), "1280m");
+        assert_eq!(q.checked_mul(0).unwrap().canonical(), "0");
+        assert_eq!(
+            Amount::parse("1")
+                .unwrap()
+                .checked_mul(4)
+                .unwrap()
+                .canonical(),
+            "4"
+        );
     }
 
     #[test]

@@ -35,7 +35,7 @@ const TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 const RAY_LOGS_VOLUME: &str = "ray-logs";
 
 /// Labels of the cluster-wide objects.
-fn cluster_labels(r: &ResolvedCluster) -> BTreeMap<String, String> {
+pub(super) fn cluster_labels(r: &ResolvedCluster) -> BTreeMap<String, String> {
     BTreeMap::from([
         (LABEL_CLUSTER.to_string(), r.name.clone()),
         (LABEL_APP_NAME.to_string(), "kuberay".to_string()),

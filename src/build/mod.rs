@@ -21,10 +21,14 @@
 //! - `pod`: the Pod templates (command, environment, probes, volumes, init containers);
 //! - `service`: the head Service and the workers' governing Services;
 //! - `workload`: StatefulSets, Deployments and HorizontalPodAutoscalers;
-//! - `storage`: claim templates, the embedded GCS store's claim, volume and mount.
+//! - `storage`: claim templates, the embedded GCS store's claim, volume and mount;
+//! - `scheduling`: the batch scheduler's Pod metadata and PodGroup;
+//! - `redis_cleanup`: the Job that deletes the cluster's GCS state from Redis after it is gone.
 
 mod autoscaler;
 mod pod;
+mod redis_cleanup;
+mod scheduling;
 mod service;
 mod storage;
 mod workload;
@@ -33,6 +37,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, PodTemplate, PodTemplateSpec, Service, ServiceAccount,
 };
@@ -41,10 +46,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
 pub use autoscaler::PROVIDER_SOURCE;
+pub use scheduling::{NetworkTopologySpec, PodGroup, PodGroupSpec};
 
 use crate::normalize::{
-    EmbeddedPlan, FaultTolerance, GcsClaimPlan, HpaPlan, RayAutoscalerPlan, ReplicaWorkload,
-    ResolvedCluster, ResolvedGroup, Workload,
+    EmbeddedPlan, FaultTolerance, GcsClaimPlan, HpaPlan, PodGroupPlan, RayAutoscalerPlan,
+    RedisCleanupPlan, ReplicaWorkload, ResolvedCluster, ResolvedGroup, Workload,
 };
 use crate::raystart::NodeType;
 
@@ -71,6 +77,10 @@ pub enum Object {
     PodTemplate(Box<PodTemplate>),
     /// An autoscaling/v2 HorizontalPodAutoscaler.
     Hpa(Box<HorizontalPodAutoscaler>),
+    /// A batch scheduler's PodGroup.
+    PodGroup(Box<PodGroup>),
+    /// The Redis cleanup Job, a hook that runs after the cluster is deleted.
+    Job(Box<Job>),
 }
 
 impl Object {
@@ -88,6 +98,8 @@ impl Object {
             Object::StatefulSet(o) => serde_json::to_value(o),
             Object::Deployment(o) => serde_json::to_value(o),
             Object::Hpa(o) => serde_json::to_value(o),
+            Object::PodGroup(o) => serde_json::to_value(o),
+            Object::Job(o) => serde_json::to_value(o),
         };
         // k8s-openapi types always serialize to JSON.
         v.unwrap_or(Value::Null)
@@ -138,11 +150,16 @@ enum Part<'a> {
     PodTemplate(usize),
     /// Worker group `i`'s HorizontalPodAutoscaler.
     Hpa(usize, &'a HpaPlan),
+    /// The batch scheduler's PodGroup.
+    PodGroup(&'a PodGroupPlan),
+    /// The Redis cleanup Job, an Argo CD `PostDelete` hook.
+    RedisCleanup(&'a RedisCleanupPlan),
 }
 
 /// The objects of a cluster, in output order: the autoscaler's ServiceAccount, Role,
-/// RoleBinding and ConfigMap, the GCS store's claim, then Services, workloads, PodTemplates and
-/// HPAs; head first.
+/// RoleBinding and ConfigMap, the GCS store's claim, the batch scheduler's PodGroup (before the
+/// Pods that name it), then Services, workloads, PodTemplates, HPAs and the Redis cleanup Job;
+/// head first.
 fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
     let mut out = Vec::new();
     if let Some(plan) = &r.autoscaler {
@@ -159,6 +176,9 @@ fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
         && let Some(claim) = &plan.claim
     {
         out.push(Part::GcsClaim(plan, claim));
+    }
+    if let Some(pg) = r.scheduling.as_ref().and_then(|s| s.pod_group.as_ref()) {
+        out.push(Part::PodGroup(pg));
     }
     out.push(Part::HeadService);
     if let Some(name) = &r.headless_service {
@@ -190,6 +210,9 @@ fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
     out.extend(workloads);
     out.extend(templates);
     out.extend(hpas);
+    if let Some(plan) = &r.redis_cleanup {
+        out.push(Part::RedisCleanup(plan));
+    }
     out
 }
 
@@ -236,6 +259,12 @@ impl Part<'_> {
                 "HorizontalPodAutoscaler",
                 r.workers[i].object_name.clone(),
             ),
+            Part::PodGroup(pg) => (
+                scheduling::api_version(pg),
+                "PodGroup",
+                pg.name().to_string(),
+            ),
+            Part::RedisCleanup(p) => ("batch/v1", "Job", p.job_name.clone()),
         };
         Identity {
             api_version,
@@ -255,11 +284,14 @@ pub fn identities(r: &ResolvedCluster) -> Vec<Identity> {
 /// Builds every object of a resolved cluster.
 #[must_use]
 pub fn build(r: &ResolvedCluster) -> Manifest {
-    let head_pod = pod::pod_template(r, &r.head);
+    let head_pod = scheduling::with_scheduling(r, &r.head, pod::pod_template(r, &r.head));
     let mut worker_pods: Vec<Option<PodTemplateSpec>> = vec![None; r.workers.len()];
     let mut pod_of = |i: usize| -> PodTemplateSpec {
         worker_pods[i]
-            .get_or_insert_with(|| pod::pod_template(r, &r.workers[i]))
+            .get_or_insert_with(|| {
+                let g = &r.workers[i];
+                scheduling::with_scheduling(r, g, pod::pod_template(r, g))
+            })
             .clone()
     };
     let objects = parts(r)
@@ -291,6 +323,8 @@ pub fn build(r: &ResolvedCluster) -> Manifest {
                 pod_of(i),
             ))),
             Part::Hpa(i, plan) => Object::Hpa(Box::new(workload::hpa(r, &r.workers[i], plan))),
+            Part::PodGroup(pg) => Object::PodGroup(Box::new(scheduling::pod_group(r, pg))),
+            Part::RedisCleanup(p) => Object::Job(Box::new(redis_cleanup::job(r, p))),
         })
         .collect();
     Manifest { objects }
@@ -389,6 +423,46 @@ mod tests {
 
     fn worker_pod(objects: &[Value]) -> &Value {
         &find(objects, "StatefulSet", "demo-cpu-worker")["spec"]["template"]["spec"]
+    }
+
+    #[test]
+    fn lists_every_built_object_among_the_identities_pod_groups_and_cleanup_job_included() {
+        let redis = json!({"redisAddress": "redis:6379"});
+        for (metadata, spec) in [
+            (
+                json!({"name": "demo", "labels": {"volcano.sh/queue-name": "q"},
+                    "annotations": {"raycc.io/redis-cleanup": "argocd"}}),
+                json!({"rayVersion": "2.52.0", "enableInTreeAutoscaling": true,
+                    "gcsFaultToleranceOptions": redis,
+                    "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 1, "maxReplicas": 2}]}),
+            ),
+            (
+                json!({"name": "demo", "labels": {"ray.io/gang-scheduling-enabled": "true"},
+                    "annotations": {"raycc.io/batch-scheduler": "scheduler-plugins"}}),
+                json!({"rayVersion": "2.52.0", "workerGroupSpecs": [{"groupName": "cpu",
+                    "minReplicas": 1, "maxReplicas": 2}]}),
+            ),
+        ] {
+            let mut v = json!({"apiVersion": "ray.io/v1", "kind": "RayCluster"});
+            v["metadata"] = metadata;
+            v["spec"] = spec;
+            let (r, _) = normalize(serde_json::from_value(v).unwrap(), &Options::default());
+            let built: Vec<(String, String, String)> = build(&r)
+                .objects
+                .iter()
+                .map(Object::to_value)
+                .map(|o| {
+                    let s = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap().to_string();
+                    (s("/apiVersion"), s("/kind"), s("/metadata/name"))
+                })
+                .collect();
+            let ids: Vec<(String, String, String)> = identities(&r)
+                .into_iter()
+                .map(|i| (i.api_version.to_string(), i.kind.to_string(), i.name))
+                .collect();
+            assert_eq!(ids, built);
+            assert!(ids.iter().any(|(_, kind, _)| kind == "PodGroup"), "{ids:?}");
+        }
     }
 
     #[test]

@@ -11,12 +11,16 @@
 //! - `groups`: the head and the worker groups (templates, `ray start` parameters, Pod counts);
 //! - `autoscaling`: the HorizontalPodAutoscaler plans;
 //! - `plans`: the head Service, token authentication and GCS fault tolerance;
-//! - `storage`: per-Pod claims and what Ray keeps on them.
+//! - `storage`: per-Pod claims and what Ray keeps on them;
+//! - `scheduling`: the batch scheduler, what it needs on the Pods, and its PodGroup;
+//! - `redis_cleanup`: the Job that deletes the cluster's GCS state from Redis after it is gone.
 
 mod autoscaling;
 mod groups;
 mod plans;
 pub mod ray_autoscaler;
+mod redis_cleanup;
+mod scheduling;
 pub mod storage;
 
 use std::collections::BTreeMap;
@@ -38,6 +42,11 @@ pub use plans::{
     HeadServicePlan, RedisPlan, TokenAuth,
 };
 pub use ray_autoscaler::{RayAutoscalerPlan, Sidecar};
+pub use redis_cleanup::{REDIS_CLEANUP_ANNOTATION, RedisCleanupPlan};
+pub use scheduling::{
+    BATCH_SCHEDULER_ANNOTATION, BatchScheduler, CoschedulingPodGroup, NetworkTopology,
+    PodGroupPlan, SchedulingPlan, VolcanoPodGroup,
+};
 pub use storage::{GroupStorage, Policy, Retention};
 
 /// The RayCluster annotation that chooses the worker workload kind for every group.
@@ -200,6 +209,10 @@ pub struct ResolvedCluster {
     /// `<cluster>-headless`, the workers' headless Service, when a group has more than one
     /// host per replica.
     pub headless_service: Option<String>,
+    /// The batch scheduler, when one schedules the Pods.
+    pub scheduling: Option<SchedulingPlan>,
+    /// The Job that deletes the cluster's GCS state from Redis after it is deleted.
+    pub redis_cleanup: Option<RedisCleanupPlan>,
     /// The head.
     pub head: ResolvedGroup,
     /// The worker groups, in input order.
@@ -208,6 +221,7 @@ pub struct ResolvedCluster {
 
 /// Resolves a validated cluster. Warnings are returned beside it.
 #[must_use]
+#[allow(clippy::too_many_lines)] // One step per plan, in the order the plans depend on each other.
 pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding>) {
     let mut warnings = Vec::new();
     let RayCluster {
@@ -219,6 +233,7 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
         .filter(|n| !n.is_empty())
         .or_else(|| opts.default_namespace.clone());
     let annotations = metadata.annotations.unwrap_or_default();
+    let labels = metadata.labels.unwrap_or_default();
 
     let head_service = plans::head_service(&name, &spec);
     let head_host = match &namespace {
@@ -227,6 +242,15 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
     };
     let fault_tolerance = plans::fault_tolerance(&name, &spec, &annotations);
     let auth = plans::token_auth(&name, &spec);
+    let scheduling = scheduling::plan(
+        &scheduling::Input {
+            name: &name,
+            labels: &labels,
+            annotations: &annotations,
+            spec: &spec,
+        },
+        &mut warnings,
+    );
     let mode = autoscaling::mode(&spec, &annotations, &mut warnings);
     if mode == Mode::Ray {
         ray_autoscaler::check(&spec, &mut warnings);
@@ -276,7 +300,24 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
         };
         Box::new(ray_autoscaler::plan(&input, &head, &workers, &mut warnings))
     });
+    let redis_cleanup = redis_cleanup::plan(
+        &redis_cleanup::Input {
+            name: &name,
+            annotations: &annotations,
+            fault_tolerance: &fault_tolerance,
+            head_address: format!("{head_host}:{}", ctx.head_port),
+            head: &head,
+            own_service_account: autoscaler
+                .as_ref()
+                .is_some_and(|a| a.create_service_account),
+        },
+        &mut warnings,
+    );
 
+    // A gang scheduler starts every multi-host replica whole (warning RC307 is moot).
+    if scheduling.as_ref().is_some_and(|s| s.gang) {
+        warnings.retain(|w| w.code != Code::MultiHostNotGang);
+    }
     let resolved = ResolvedCluster {
         http_probes: spec
             .ray_version
@@ -307,6 +348,8 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
         head_service,
         head_host,
         fault_tolerance,
+        scheduling,
+        redis_cleanup,
         head,
         workers,
     };

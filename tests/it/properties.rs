@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Service;
 use proptest::prelude::*;
 use raycc::normalize::Options;
@@ -99,6 +100,7 @@ fn golden_objects_round_trip_through_k8s_openapi_types() {
                     Some("Deployment") => round_trip::<Deployment>(&doc),
                     Some("Service") => round_trip::<Service>(&doc),
                     Some("HorizontalPodAutoscaler") => round_trip::<HorizontalPodAutoscaler>(&doc),
+                    Some("Job") => round_trip::<Job>(&doc),
                     _ => continue,
                 };
                 assert_eq!(back, doc, "{}", f.display());
