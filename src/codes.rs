@@ -320,6 +320,38 @@ codes! {
         example: "spec:\n  workerGroupSpecs:\n  - groupName: cpu   # no template, no rayVersion",
         fix: "Set `spec.rayVersion` or give the container an image.",
         help: "set `spec.rayVersion` or give the container an image";
+    /// networkPolicy settings KubeRay refuses.
+    InvalidNetworkPolicy = "RC216", "invalid-network-policy", Error,
+        summary: "spec.networkPolicy is inconsistent with its mode or its worker groups",
+        what: "KubeRay's rules for `spec.networkPolicy`: ingress rules only when the mode denies ingress (DenyAll, DenyAllIngress), egress rules only when it denies egress (DenyAll, DenyAllEgress), every `workerGroups` entry names an existing group, and every group name is a DNS-1123 label (it is part of the NetworkPolicy's name).",
+        why: "KubeRay refuses the cluster; a rule for a direction the mode leaves open would never apply, and a misspelled group would silently get the `worker` rules.",
+        example: "networkPolicy:\n  mode: DenyAllEgress\n  head:\n    ingressRules:\n    - from: [{podSelector: {}}]",
+        fix: "Change the mode, or move the rules to the direction it denies; name only existing groups.",
+        help: "change the mode, or move the rules to the direction it denies; name only existing groups";
+    /// tlsOptions with settings the TLS setup owns.
+    InvalidTlsOptions = "RC217", "invalid-tls-options", Error,
+        summary: "mutual TLS is on and a template sets what it manages",
+        what: "With `tlsOptions.enabled`, the Ray containers and `autoscalerOptions` must not set `RAY_USE_TLS`, `RAY_TLS_SERVER_CERT`, `RAY_TLS_SERVER_KEY` or `RAY_TLS_CA_CERT`, nor mount a volume named `ray-tls` or at `/etc/ray/tls` (KubeRay's rules); a Pod template must not have its own volume named `ray-tls` or `ray-tls-ca`, or an init container named `issue-tls-cert` (raycc's, which adds them).",
+        why: "KubeRay refuses the cluster: the user's settings would silently replace the certificates the cluster's CA issues, and Ray would fail the TLS handshakes.",
+        example: "tlsOptions:\n  enabled: true\nheadGroupSpec:\n  template:\n    spec:\n      containers:\n      - name: ray-head\n        env:\n        - {name: RAY_USE_TLS, value: \"1\"}",
+        fix: "Remove the variables and mounts: raycc sets them.",
+        help: "remove the variables and mounts: raycc sets them";
+    /// historyServerOptions KubeRay refuses.
+    InvalidHistoryServer = "RC218", "invalid-history-server", Error,
+        summary: "historyServerOptions cannot run the collector",
+        what: "KubeRay's rules for `historyServerOptions`: `collectorOptions` with an `image`; `STORAGE_BACKEND` set to a literal value in its `env`, with the variables its backend needs (`GCS_BUCKET` for GCS, `S3_REGION` for S3, the Azure connection string or account URL for AZUREBLOB, `OSS_BUCKET`, `OSS_ENDPOINT` and `OSS_REGION` for ALIYUNOSS); none of the variables the collector is given (`POD_IP`, `FQ_RAY_IP`, `RAY_CLUSTER_NAME`, `RAY_CLUSTER_NAMESPACE`, `RAY_ROLE`, `OWNER_KIND`, `OWNER_NAME`, `EVENTS_PORT`); and no container of the Pod templates named `ray-history-collector`.",
+        why: "KubeRay refuses the cluster; the collector could not start or would upload nowhere.",
+        example: "historyServerOptions:\n  collectorOptions:\n    image: quay.io/kuberay/collector:v1.7.0\n    env:\n    - {name: STORAGE_BACKEND, value: S3}",
+        fix: "Set what the message names (here `S3_REGION`).",
+        help: "set the variables the message names, and leave out those KubeRay manages";
+    /// The serve Service has no port.
+    NoServePort = "RC219", "no-serve-port", Error,
+        summary: "the serve Service is asked for, but the head has no serving port",
+        what: "With the annotation `ray.io/enable-serve-service: \"true\"`, the head's Ray container must have a port named `serve` or `serve-<something>` (`serve-grpc`), or no ports at all (then the default `serve: 8000` applies).",
+        why: "The operator cannot build the serve Service and its reconcile fails before it creates any Pod; raycc refuses the same file.",
+        example: "metadata:\n  annotations:\n    ray.io/enable-serve-service: \"true\"\nspec:\n  headGroupSpec:\n    template:\n      spec:\n        containers:\n        - name: ray-head\n          ports:\n          - {name: dashboard, containerPort: 8265}",
+        fix: "Add `- {name: serve, containerPort: 8000}` to the head's ports, or remove the annotation.",
+        help: "add `- {name: serve, containerPort: 8000}` to the head's ports, or remove the annotation";
     /// A generated name was shortened.
     NameShortened = "RC301", "name-shortened", Warning,
         summary: "a generated object name was too long and was shortened",
@@ -536,6 +568,14 @@ codes! {
         example: "metadata:\n  annotations:\n    raycc.io/redis-cleanup: argocd\nspec:\n  rayVersion: \"2.52.0\"   # no gcsFaultToleranceOptions",
         fix: "Remove the annotation, or turn on GCS fault tolerance with `gcsFaultToleranceOptions.redisAddress`.",
         help: "remove the annotation, or turn on GCS fault tolerance with gcsFaultToleranceOptions.redisAddress";
+    /// A worker group's NetworkPolicy leaves no DNS.
+    NetworkPolicyBlocksDns = "RC325", "network-policy-blocks-dns", Warning,
+        summary: "a NetworkPolicy denies a worker group's DNS lookups",
+        what: "Under `networkPolicy.mode` DenyAll or DenyAllEgress, a worker group's egress rules (its `workerGroups` entry, else `worker`) have none that allows port 53. As in KubeRay, only traffic between the cluster's own Pods is allowed implicitly.",
+        why: "Workers reach the head by its Service's DNS name: without DNS their `wait-gcs-ready` init container waits forever and they never join the cluster.",
+        example: "networkPolicy:\n  mode: DenyAll",
+        fix: "Add an egress rule to the cluster DNS on port 53 (UDP and TCP), as KubeRay's network-policy-deny-all sample does; a named or unrestricted port also counts.",
+        help: "add an egress rule to the cluster DNS on port 53 (UDP and TCP), as KubeRay's network-policy-deny-all sample does; a named or unrestricted port also counts";
 }
 
 impl Code {

@@ -320,6 +320,8 @@ fn added_impact(key: &ObjectKey, n: &Value) -> Vec<String> {
         vec![POST_DELETE_NOTE.to_string()]
     } else if key.kind == "PersistentVolumeClaim" {
         vec!["a new claim: its volume starts empty".to_string()]
+    } else if let Some(note) = security_added(key) {
+        vec![note.to_string()]
     } else if key.kind == "PodTemplate" {
         vec!["Ray's autoscaler creates this group's Pods from it and owns their count".to_string()]
     } else if !is_workload(key) {
@@ -331,8 +333,37 @@ fn added_impact(key: &ObjectKey, n: &Value) -> Vec<String> {
     }
 }
 
+/// What a new NetworkPolicy, Ingress or CA Certificate does.
+fn security_added(key: &ObjectKey) -> Option<&'static str> {
+    match key.kind.as_str() {
+        "NetworkPolicy" => Some(
+            "the Pods it selects get only the traffic its rules allow: other connections are refused from now on",
+        ),
+        "Ingress" => Some(
+            "exposes the Ray dashboard outside the cluster: anyone who reaches it can run code on the cluster, so restrict access at the Ingress controller",
+        ),
+        "Certificate" => {
+            Some("cert-manager issues it; Pods that mount its Secret wait until it exists")
+        }
+        _ => None,
+    }
+}
+
 fn removed_impact(key: &ObjectKey, o: &Value) -> Vec<String> {
     let mut out = Vec::new();
+    match key.kind.as_str() {
+        "NetworkPolicy" => out.push(
+            "the Pods it selected are no longer isolated by it: traffic it denied is allowed"
+                .to_string(),
+        ),
+        "Ingress" => {
+            out.push("the dashboard is no longer reachable through this Ingress".to_string());
+        }
+        "Certificate" => {
+            out.push("cert-manager stops renewing it; its Secret stays until deleted".to_string());
+        }
+        _ => {}
+    }
     if is_workload(key) {
         if is_head(o) {
             out.push("the head is removed: the Ray cluster stops".to_string());
@@ -395,6 +426,26 @@ Existing claims keep their data and are not resized or otherwise changed (grow o
 Claims of a removed template stay until you delete them. \
 A deletion without `--cascade=orphan` deletes the Pods, and with `whenDeleted: Delete` every claim and its data"
     )
+}
+
+/// What a changed NetworkPolicy, cert-manager Certificate or Ingress does.
+fn security_changed(key: &ObjectKey, o: &Value, n: &Value) -> Option<String> {
+    if o.pointer("/spec") == n.pointer("/spec") {
+        return None;
+    }
+    let note = match key.kind.as_str() {
+        "NetworkPolicy" => {
+            "the allowed traffic changes at once: open connections the new rules do not allow are cut"
+        }
+        "Certificate" => {
+            "cert-manager issues the certificate anew: for the cluster's CA, Pods started from then on trust only the new one and cannot talk to running ones, so restart the head and every worker together"
+        }
+        "Ingress" => {
+            "the dashboard's route from outside the cluster changes (host, path, TLS or class)"
+        }
+        _ => return None,
+    };
+    Some(note.to_string())
 }
 
 fn changed_impact(key: &ObjectKey, o: &Value, n: &Value) -> Vec<String> {
@@ -481,6 +532,7 @@ fn changed_impact(key: &ObjectKey, o: &Value, n: &Value) -> Vec<String> {
             }
         }
     }
+    out.extend(security_changed(key, o, n));
     if key.kind == "Service" {
         let t = |v: &Value| {
             v.pointer("/spec/type")
@@ -699,6 +751,37 @@ mod tests {
         ] {
             assert_eq!(r.objects[0].impact, [POST_DELETE_NOTE]);
         }
+    }
+
+    #[test]
+    fn says_what_network_policies_ingresses_and_the_ca_change() {
+        let np = |port: i64| {
+            serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "demo-head"},
+                "spec": {"policyTypes": ["Ingress"], "ingress": [{"ports": [{"port": port}]}]}})
+        };
+        let r = diff(&[np(1)], &[np(2)]);
+        assert_eq!(
+            r.objects[0].impact,
+            [
+                "the allowed traffic changes at once: open connections the new rules do not allow are cut"
+            ]
+        );
+        let r = diff(&[], &[np(1)]);
+        assert!(r.objects[0].impact[0].contains("other connections are refused"));
+        let r = diff(&[np(1)], &[]);
+        assert!(r.objects[0].impact[0].contains("no longer isolated"));
+        let ingress = serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "demo-head-ingress"}, "spec": {}});
+        let r = diff(&[], &[ingress]);
+        assert!(r.objects[0].impact[0].contains("anyone who reaches it can run code"));
+        let ca = |bits: i64| {
+            serde_json::json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                "metadata": {"name": "ray-ca-certificate-demo"},
+                "spec": {"privateKey": {"algorithm": "RSA", "size": bits}}})
+        };
+        let r = diff(&[ca(2048)], &[ca(4096)]);
+        assert!(r.objects[0].impact[0].contains("restart the head and every worker together"));
     }
 
     #[test]

@@ -257,6 +257,9 @@ fn sidecar(
     if let Some(auth) = &r.auth {
         set_token_auth(&mut c, auth);
     }
+    if r.gated.tls.is_some() {
+        super::tls::set_container(&mut c);
+    }
     // The user's variables come last and win over raycc's of the same name.
     let envs = c.env.get_or_insert_with(Vec::new);
     for user in &s.env {
@@ -265,7 +268,9 @@ fn sidecar(
             None => envs.push(EnvVar::clone(user)),
         }
     }
+    // The user's mounts, then those of token authentication and TLS.
     let mut mounts = s.volume_mounts.clone();
+    mounts.extend(c.volume_mounts.take().unwrap_or_default());
     if !mounts.iter().any(|m| m.mount_path == RAY_LOGS_PATH) {
         mounts.push(VolumeMount {
             mount_path: RAY_LOGS_PATH.into(),

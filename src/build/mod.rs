@@ -24,13 +24,21 @@
 //! - `storage`: claim templates, the embedded GCS store's claim, volume and mount;
 //! - `scheduling`: the batch scheduler's Pod metadata and PodGroup;
 //! - `redis_cleanup`: the Job that deletes the cluster's GCS state from Redis after it is gone.
+//! - `network`: the NetworkPolicies of `spec.networkPolicy`;
+//! - `tls`: mutual TLS (cert-manager's Issuer and CA Certificate, each Pod's certificate);
+//! - `exposure`: the dashboard Ingress and the serve Service;
+//! - `history`: the history server's collector sidecar.
 
 mod autoscaler;
+mod exposure;
+mod history;
+mod network;
 mod pod;
 mod redis_cleanup;
 mod scheduling;
 mod service;
 mod storage;
+pub mod tls;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -41,6 +49,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, PodTemplate, PodTemplateSpec, Service, ServiceAccount,
 };
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
@@ -48,9 +57,11 @@ use serde_json::Value;
 pub use autoscaler::PROVIDER_SOURCE;
 pub use scheduling::{NetworkTopologySpec, PodGroup, PodGroupSpec};
 
+use crate::normalize::tls::TlsPlan;
 use crate::normalize::{
-    EmbeddedPlan, FaultTolerance, GcsClaimPlan, HpaPlan, PodGroupPlan, RayAutoscalerPlan,
-    RedisCleanupPlan, ReplicaWorkload, ResolvedCluster, ResolvedGroup, Workload,
+    EmbeddedPlan, FaultTolerance, GcsClaimPlan, HpaPlan, IngressPlan, NetworkPolicyPlan,
+    PodGroupPlan, RayAutoscalerPlan, RedisCleanupPlan, ReplicaWorkload, ResolvedCluster,
+    ResolvedGroup, ServeServicePlan, Workload,
 };
 use crate::raystart::NodeType;
 
@@ -67,6 +78,14 @@ pub enum Object {
     ConfigMap(Box<ConfigMap>),
     /// The embedded GCS store's claim.
     PersistentVolumeClaim(Box<PersistentVolumeClaim>),
+    /// cert-manager's self-signed Issuer of the cluster's CA.
+    Issuer(Box<tls::Issuer>),
+    /// cert-manager's CA Certificate.
+    Certificate(Box<tls::Certificate>),
+    /// A NetworkPolicy.
+    NetworkPolicy(Box<NetworkPolicy>),
+    /// The dashboard Ingress.
+    Ingress(Box<Ingress>),
     /// A Service.
     Service(Box<Service>),
     /// A StatefulSet.
@@ -93,6 +112,10 @@ impl Object {
             Object::RoleBinding(o) => serde_json::to_value(o),
             Object::ConfigMap(o) => serde_json::to_value(o),
             Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
+            Object::Issuer(o) => serde_json::to_value(o),
+            Object::Certificate(o) => serde_json::to_value(o),
+            Object::NetworkPolicy(o) => serde_json::to_value(o),
+            Object::Ingress(o) => serde_json::to_value(o),
             Object::PodTemplate(o) => serde_json::to_value(o),
             Object::Service(o) => serde_json::to_value(o),
             Object::StatefulSet(o) => serde_json::to_value(o),
@@ -106,7 +129,8 @@ impl Object {
     }
 }
 
-/// The objects of one cluster, in output order (see `parts`).
+/// The objects of one cluster, in output order (see `parts`): what secures or isolates the
+/// Pods comes before them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Manifest {
     /// The objects.
@@ -136,8 +160,18 @@ enum Part<'a> {
     AutoscalerConfig(&'a RayAutoscalerPlan),
     /// The claim of the GCS store (embedded fault tolerance), when raycc creates it.
     GcsClaim(&'a EmbeddedPlan, &'a GcsClaimPlan),
+    /// cert-manager's self-signed Issuer of the cluster's CA.
+    Issuer(&'a TlsPlan),
+    /// cert-manager's CA Certificate.
+    CaCertificate(&'a TlsPlan),
+    /// One NetworkPolicy of `spec.networkPolicy`.
+    NetworkPolicy(&'a NetworkPolicyPlan),
     /// The head Service.
     HeadService,
+    /// The serve Service.
+    ServeService(&'a ServeServicePlan),
+    /// The dashboard Ingress.
+    Ingress(&'a IngressPlan),
     /// The workers' headless Service of multi-host groups.
     HeadlessService(&'a str),
     /// Worker group `i`'s governing Service.
@@ -157,9 +191,9 @@ enum Part<'a> {
 }
 
 /// The objects of a cluster, in output order: the autoscaler's ServiceAccount, Role,
-/// RoleBinding and ConfigMap, the GCS store's claim, the batch scheduler's PodGroup (before the
-/// Pods that name it), then Services, workloads, PodTemplates, HPAs and the Redis cleanup Job;
-/// head first.
+/// RoleBinding and ConfigMap, the GCS store's claim, the CA's Issuer and Certificate, the
+/// NetworkPolicies, the batch scheduler's PodGroup (before the Pods that name it), then
+/// Services, the Ingress, workloads, PodTemplates, HPAs and the Redis cleanup Job; head first.
 fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
     let mut out = Vec::new();
     if let Some(plan) = &r.autoscaler {
@@ -177,10 +211,17 @@ fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
     {
         out.push(Part::GcsClaim(plan, claim));
     }
+    if let Some(plan) = &r.gated.tls {
+        out.extend([Part::Issuer(plan), Part::CaCertificate(plan)]);
+    }
+    out.extend(r.gated.network_policies.iter().map(Part::NetworkPolicy));
     if let Some(pg) = r.scheduling.as_ref().and_then(|s| s.pod_group.as_ref()) {
         out.push(Part::PodGroup(pg));
     }
     out.push(Part::HeadService);
+    if let Some(plan) = &r.gated.serve_service {
+        out.push(Part::ServeService(plan));
+    }
     if let Some(name) = &r.headless_service {
         out.push(Part::HeadlessService(name));
     }
@@ -206,6 +247,9 @@ fn parts(r: &ResolvedCluster) -> Vec<Part<'_>> {
         if let Some(plan) = &g.hpa {
             hpas.push(Part::Hpa(i, plan));
         }
+    }
+    if let Some(plan) = &r.gated.ingress {
+        out.push(Part::Ingress(plan));
     }
     out.extend(workloads);
     out.extend(templates);
@@ -239,7 +283,20 @@ impl Part<'_> {
             ),
             Part::AutoscalerConfig(p) => ("v1", "ConfigMap", p.config_map.clone()),
             Part::GcsClaim(p, _) => ("v1", "PersistentVolumeClaim", p.claim_name.clone()),
+            Part::Issuer(p) => (
+                tls::CERT_MANAGER_API,
+                "Issuer",
+                p.self_signed_issuer.clone(),
+            ),
+            Part::CaCertificate(p) => (
+                tls::CERT_MANAGER_API,
+                "Certificate",
+                p.ca_certificate.clone(),
+            ),
+            Part::NetworkPolicy(p) => ("networking.k8s.io/v1", "NetworkPolicy", p.name.clone()),
             Part::HeadService => ("v1", "Service", r.head_service.name.clone()),
+            Part::ServeService(p) => ("v1", "Service", p.name.clone()),
+            Part::Ingress(p) => ("networking.k8s.io/v1", "Ingress", p.name.clone()),
             Part::HeadlessService(name) => ("v1", "Service", name.to_string()),
             Part::WorkerService(i) => ("v1", "Service", r.workers[i].object_name.clone()),
             Part::Head => ("apps/v1", "StatefulSet", r.head.object_name.clone()),
@@ -306,7 +363,14 @@ pub fn build(r: &ResolvedCluster) -> Manifest {
             Part::GcsClaim(p, c) => {
                 Object::PersistentVolumeClaim(Box::new(storage::gcs_claim(r, p, c)))
             }
+            Part::Issuer(p) => Object::Issuer(Box::new(tls::self_signed_issuer(r, p))),
+            Part::CaCertificate(p) => Object::Certificate(Box::new(tls::ca_certificate(r, p))),
+            Part::NetworkPolicy(p) => {
+                Object::NetworkPolicy(Box::new(network::network_policy(r, p)))
+            }
             Part::HeadService => Object::Service(Box::new(service::head(r, &head_pod))),
+            Part::ServeService(p) => Object::Service(Box::new(exposure::serve_service(r, p))),
+            Part::Ingress(p) => Object::Ingress(Box::new(exposure::ingress(r, p))),
             Part::HeadlessService(name) => Object::Service(Box::new(service::headless(r, name))),
             Part::WorkerService(i) => Object::Service(Box::new(service::worker(r, &r.workers[i]))),
             Part::Head => Object::StatefulSet(Box::new(workload::statefulset(
@@ -568,6 +632,98 @@ mod tests {
                 .is_none()
         );
         assert_eq!(find(&o, "StatefulSet", "demo-head")["spec"]["replicas"], 1);
+    }
+
+    #[test]
+    fn orders_tls_and_network_policies_first_and_names_every_object_in_identities() {
+        let v = json!({"apiVersion": "ray.io/v1", "kind": "RayCluster",
+            "metadata": {"name": "demo", "annotations": {"ray.io/enable-serve-service": "true"}},
+            "spec": {"rayVersion": "2.52.0", "tlsOptions": {"enabled": true},
+                "networkPolicy": {"mode": "DenyAllIngress"},
+                "headGroupSpec": {"enableIngress": true},
+                "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 1, "maxReplicas": 1}]}});
+        let (r, _) = normalize(serde_json::from_value(v).unwrap(), &Options::default());
+        let built: Vec<_> = build(&r)
+            .objects
+            .iter()
+            .map(Object::to_value)
+            .map(|o| {
+                format!(
+                    "{} {} {}",
+                    o["apiVersion"].as_str().unwrap(),
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let named: Vec<_> = identities(&r)
+            .iter()
+            .map(|i| format!("{} {} {}", i.api_version, i.kind, i.name))
+            .collect();
+        assert_eq!(
+            built,
+            [
+                "cert-manager.io/v1 Issuer ray-selfsigned-issuer-demo",
+                "cert-manager.io/v1 Certificate ray-ca-certificate-demo",
+                "networking.k8s.io/v1 NetworkPolicy demo-head",
+                "networking.k8s.io/v1 NetworkPolicy demo-workers-cpu",
+                "v1 Service demo-head-svc",
+                "v1 Service demo-serve-svc",
+                "v1 Service demo-cpu-worker",
+                "networking.k8s.io/v1 Ingress demo-head-ingress",
+                "apps/v1 StatefulSet demo-head",
+                "apps/v1 StatefulSet demo-cpu-worker",
+            ]
+        );
+        assert_eq!(named, built);
+    }
+
+    #[test]
+    fn mounts_the_kubernetes_token_and_the_tls_certificate_into_the_autoscaler_sidecar() {
+        let o = objects(
+            json!({"rayVersion": "2.52.0", "enableInTreeAutoscaling": true,
+            "authOptions": {"mode": "token", "enableK8sTokenAuth": true},
+            "tlsOptions": {"enabled": true},
+            "autoscalerOptions": {"volumeMounts": [{"name": "extra", "mountPath": "/extra"}]},
+            "headGroupSpec": {"template": {"spec": {"containers": [{"name": "ray-head",
+                "image": "rayproject/ray:2.52.0"}], "volumes": [{"name": "extra",
+                "emptyDir": {}}]}}},
+            "workerGroupSpecs": [{"groupName": "cpu", "minReplicas": 0, "maxReplicas": 1,
+                "rayStartParams": {"num-cpus": "1"}}]}),
+        );
+        let head = &find(&o, "StatefulSet", "demo-head")["spec"]["template"]["spec"];
+        let sidecar = &head["containers"][1];
+        assert_eq!(sidecar["name"], "autoscaler");
+        let mounts: Vec<_> = sidecar["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect();
+        let ray: Vec<_> = head["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            mounts[0], "extra",
+            "the user's mounts come first: {mounts:?}"
+        );
+        for name in ["ray-tls", "ray-token"] {
+            assert!(mounts.contains(&name), "no {name} in {mounts:?}");
+            assert!(
+                ray.contains(&name),
+                "no {name} in the Ray container's {ray:?}"
+            );
+        }
+        for name in [
+            "RAY_ENABLE_K8S_TOKEN_AUTH",
+            "RAY_USE_TLS",
+            "RAY_TLS_CA_CERT",
+        ] {
+            assert!(env_names(sidecar).contains(&name), "no {name}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{
     VolumeProjection,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{
@@ -56,30 +57,7 @@ fn push_absent(list: &mut Vec<EnvVar>, var: EnvVar) {
 /// and `BuildPod` (common/pod.go, KubeRay v1.7.0).
 pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplateSpec {
     let mut t = g.template.clone();
-    let mut m = t.metadata.take().unwrap_or_default();
-    m.name = None;
-    m.namespace = None;
-    m.generate_name = None;
-    m.labels = Some(pod_labels(r, g, m.labels.take().unwrap_or_default()));
-    let mut ann = m.annotations.take().unwrap_or_default();
-    if g.node == NodeType::Head {
-        ann.insert(
-            "ray.io/ft-enabled".into(),
-            r.fault_tolerance.enabled().to_string(),
-        );
-        if let FaultTolerance::Redis(redis) = &r.fault_tolerance {
-            ann.insert(
-                "ray.io/external-storage-namespace".into(),
-                redis.storage_namespace.clone(),
-            );
-        }
-    }
-    // Mirrors initTemplateAnnotations (common/pod.go, KubeRay v1.7.0).
-    if r.overwrite_command {
-        ann.insert(OVERWRITE_COMMAND_ANNOTATION.into(), "true".into());
-    }
-    m.annotations = (!ann.is_empty()).then_some(ann);
-    t.metadata = Some(m);
+    t.metadata = Some(pod_metadata(r, g, t.metadata.take().unwrap_or_default()));
 
     let mut spec = t.spec.take().unwrap_or_default();
     let command = raystart::render(&g.params, g.node);
@@ -109,8 +87,14 @@ pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplat
         if let Some(auth) = auth {
             set_token_auth(ray, auth);
         }
+        if r.gated.tls.is_some() {
+            super::tls::set_container(ray);
+        }
         let envs = ray.env.get_or_insert_with(Vec::new);
         kuberay_env(r, g, envs, &command, &fqdn, &svc_label);
+        if r.gated.collector.is_some() {
+            super::history::event_env(envs);
+        }
         let ports = ray.ports.get_or_insert_with(Vec::new);
         if !ports.iter().any(|p| p.name.as_deref() == Some("metrics")) {
             ports.push(ContainerPort {
@@ -120,6 +104,9 @@ pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplat
             });
         }
         set_probes(r, g, ray);
+    }
+    if let Some(tls) = &r.gated.tls {
+        super::tls::configure_pod(g, tls, &mut spec);
     }
     for init in spec.init_containers.iter_mut().flatten() {
         let envs = init.env.get_or_insert_with(Vec::new);
@@ -133,24 +120,61 @@ pub(super) fn pod_template(r: &ResolvedCluster, g: &ResolvedGroup) -> PodTemplat
     {
         super::autoscaler::add_sidecar(r, plan, &mut spec);
     }
+    if let Some(plan) = &r.gated.collector {
+        super::history::add_collector(r, g, plan, &mut spec);
+    }
     if auth == Some(&TokenAuth::Kubernetes) {
-        spec.volumes.get_or_insert_with(Vec::new).push(Volume {
-            name: "ray-token".into(),
-            projected: Some(ProjectedVolumeSource {
-                sources: Some(vec![VolumeProjection {
-                    service_account_token: Some(ServiceAccountTokenProjection {
-                        path: "token".into(),
-                        ..ServiceAccountTokenProjection::default()
-                    }),
-                    ..VolumeProjection::default()
-                }]),
-                ..ProjectedVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
+        spec.volumes
+            .get_or_insert_with(Vec::new)
+            .push(token_volume());
     }
     t.spec = Some(spec);
     t
+}
+
+/// The Pod template's metadata: no name or namespace, KubeRay's labels and annotations.
+fn pod_metadata(r: &ResolvedCluster, g: &ResolvedGroup, mut m: ObjectMeta) -> ObjectMeta {
+    m.name = None;
+    m.namespace = None;
+    m.generate_name = None;
+    m.labels = Some(pod_labels(r, g, m.labels.take().unwrap_or_default()));
+    let mut ann = m.annotations.take().unwrap_or_default();
+    if g.node == NodeType::Head {
+        ann.insert(
+            "ray.io/ft-enabled".into(),
+            r.fault_tolerance.enabled().to_string(),
+        );
+        if let FaultTolerance::Redis(redis) = &r.fault_tolerance {
+            ann.insert(
+                "ray.io/external-storage-namespace".into(),
+                redis.storage_namespace.clone(),
+            );
+        }
+    }
+    // Mirrors initTemplateAnnotations (common/pod.go, KubeRay v1.7.0).
+    if r.overwrite_command {
+        ann.insert(OVERWRITE_COMMAND_ANNOTATION.into(), "true".into());
+    }
+    m.annotations = (!ann.is_empty()).then_some(ann);
+    m
+}
+
+/// The projected service account token of Kubernetes token authentication.
+fn token_volume() -> Volume {
+    Volume {
+        name: "ray-token".into(),
+        projected: Some(ProjectedVolumeSource {
+            sources: Some(vec![VolumeProjection {
+                service_account_token: Some(ServiceAccountTokenProjection {
+                    path: "token".into(),
+                    ..ServiceAccountTokenProjection::default()
+                }),
+                ..VolumeProjection::default()
+            }]),
+            ..ProjectedVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
 }
 
 /// Mirrors `labelPod` (common/pod.go, KubeRay v1.7.0): template and group labels over the

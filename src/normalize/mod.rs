@@ -14,29 +14,41 @@
 //! - `storage`: per-Pod claims and what Ray keeps on them;
 //! - `scheduling`: the batch scheduler, what it needs on the Pods, and its PodGroup;
 //! - `redis_cleanup`: the Job that deletes the cluster's GCS state from Redis after it is gone.
+//! - `network`: the NetworkPolicies of `spec.networkPolicy`;
+//! - `tls`: mutual TLS (`spec.tlsOptions`);
+//! - `exposure`: the dashboard Ingress and the serve Service;
+//! - `history`: the history server's collector sidecar.
 
 mod autoscaling;
+pub mod exposure;
 mod groups;
+pub mod history;
+mod network;
 mod plans;
 pub mod ray_autoscaler;
 mod redis_cleanup;
 mod scheduling;
 pub mod storage;
+pub mod tls;
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::codes::Code;
 use crate::diagnostic::{Finding, child};
-use crate::model::{AutoscalerVersion, RayCluster};
+use crate::model::{AutoscalerVersion, RayCluster, RayClusterSpec};
 use crate::raystart::{NodeType, Params};
 
 pub use autoscaling::{
     AUTOSCALER_ANNOTATION, DEFAULT_HPA_CPU, DEFAULT_IDLE_SECONDS, HPA_CPU_ANNOTATION, HpaPlan,
     MAX_STABILIZATION_SECONDS, Mode, requested as requested_autoscaling,
 };
+pub use exposure::{IngressPlan, ServeServicePlan};
 pub use groups::{Replicas, ray_resources};
+pub use history::CollectorPlan;
+pub use network::NetworkPolicyPlan;
 pub use plans::{
     EmbeddedPlan, FaultTolerance, GCS_STORAGE_PATH, GCS_STORAGE_VOLUME, GcsClaimPlan,
     HeadServicePlan, RedisPlan, TokenAuth,
@@ -48,6 +60,7 @@ pub use scheduling::{
     PodGroupPlan, SchedulingPlan, VolcanoPodGroup,
 };
 pub use storage::{GroupStorage, Policy, Retention};
+pub use tls::TlsPlan;
 
 /// The RayCluster annotation that chooses the worker workload kind for every group.
 pub const WORKER_KIND_ANNOTATION: &str = "raycc.io/worker-kind";
@@ -217,6 +230,8 @@ pub struct ResolvedCluster {
     pub head: ResolvedGroup,
     /// The worker groups, in input order.
     pub workers: Vec<ResolvedGroup>,
+    /// The features KubeRay keeps behind feature gates or in controllers of their own.
+    pub gated: GatedFeatures,
 }
 
 /// Resolves a validated cluster. Warnings are returned beside it.
@@ -227,13 +242,10 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
     let RayCluster {
         metadata, mut spec, ..
     } = c;
-    let name = metadata.name.unwrap_or_default();
-    let namespace = metadata
-        .namespace
-        .filter(|n| !n.is_empty())
-        .or_else(|| opts.default_namespace.clone());
-    let annotations = metadata.annotations.unwrap_or_default();
-    let labels = metadata.labels.unwrap_or_default();
+    let name = metadata.name.clone().unwrap_or_default();
+    let namespace = namespace(&metadata, opts);
+    let annotations = metadata.annotations.clone().unwrap_or_default();
+    let labels = metadata.labels.clone().unwrap_or_default();
 
     let head_service = plans::head_service(&name, &spec);
     let head_host = match &namespace {
@@ -249,6 +261,15 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
             annotations: &annotations,
             spec: &spec,
         },
+        &mut warnings,
+    );
+    let gated = gated_plans(
+        &name,
+        &metadata,
+        &spec,
+        &head_service,
+        &head_host,
+        namespace.as_deref(),
         &mut warnings,
     );
     let mode = autoscaling::mode(&spec, &annotations, &mut warnings);
@@ -326,16 +347,7 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
             .is_some_and(|v| v >= (2, 53, 0)),
         head_port: ctx.head_port,
         overwrite_command: ctx.overwrite_command,
-        autoscaler_v2: match mode {
-            // raycc's autoscaler is Ray's v1 autoscaler.
-            Mode::Ray => Some(false),
-            Mode::Hpa => spec
-                .autoscaler_options
-                .as_ref()
-                .and_then(|o| o.version)
-                .map(|v| v == AutoscalerVersion::V2),
-            Mode::Off => None,
-        },
+        autoscaler_v2: autoscaler_v2(mode, &spec),
         suspended: spec.suspend.unwrap_or(false),
         headless_service: workers
             .iter()
@@ -352,8 +364,73 @@ pub fn normalize(c: RayCluster, opts: &Options) -> (ResolvedCluster, Vec<Finding
         redis_cleanup,
         head,
         workers,
+        gated,
     };
     (resolved, warnings)
+}
+
+/// Whether the Pods are told that the autoscaler is v2 (`RAY_enable_autoscaler_v2`): raycc's
+/// autoscaler is Ray's v1 autoscaler; under HPAs, what `autoscalerOptions.version` says.
+fn autoscaler_v2(mode: Mode, spec: &RayClusterSpec) -> Option<bool> {
+    match mode {
+        Mode::Ray => Some(false),
+        Mode::Hpa => spec
+            .autoscaler_options
+            .as_ref()
+            .and_then(|o| o.version)
+            .map(|v| v == AutoscalerVersion::V2),
+        Mode::Off => None,
+    }
+}
+
+/// The cluster's namespace, else the one the options give.
+fn namespace(metadata: &ObjectMeta, opts: &Options) -> Option<String> {
+    metadata
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .or_else(|| opts.default_namespace.clone())
+}
+
+/// The features KubeRay keeps behind feature gates (`RayClusterNetworkPolicy`,
+/// `RayClusterMTLS`, `RayClusterHistoryServer`) or builds in controllers of their own (the
+/// Ingress, the serve Service); raycc compiles them as if the gates were on.
+#[derive(Clone, Debug, Default)]
+pub struct GatedFeatures {
+    /// The NetworkPolicies of `spec.networkPolicy`: the head's, then each group's.
+    pub network_policies: Vec<NetworkPolicyPlan>,
+    /// Mutual TLS, when `spec.tlsOptions.enabled`.
+    pub tls: Option<TlsPlan>,
+    /// The dashboard Ingress, when `headGroupSpec.enableIngress`.
+    pub ingress: Option<IngressPlan>,
+    /// The serve Service, when the `ray.io/enable-serve-service` annotation asks for it.
+    pub serve_service: Option<ServeServicePlan>,
+    /// The history server's collector sidecar, when `historyServerOptions` sets it.
+    pub collector: Option<CollectorPlan>,
+}
+
+fn gated_plans(
+    name: &str,
+    metadata: &ObjectMeta,
+    spec: &RayClusterSpec,
+    head_service: &HeadServicePlan,
+    head_host: &str,
+    namespace: Option<&str>,
+    warnings: &mut Vec<Finding>,
+) -> GatedFeatures {
+    let empty = BTreeMap::new();
+    let annotations = metadata.annotations.as_ref().unwrap_or(&empty);
+    GatedFeatures {
+        network_policies: network::plan(name, metadata, spec, warnings),
+        tls: tls::plan(
+            name,
+            spec.tls_options.as_ref().and_then(|t| t.enabled) == Some(true),
+            head_host,
+        ),
+        ingress: exposure::ingress(name, spec, annotations, &head_service.name),
+        serve_service: exposure::serve_service(name, spec, annotations),
+        collector: history::plan(spec, metadata.labels.as_ref().unwrap_or(&empty), namespace),
+    }
 }
 
 /// The workload kind an annotation asks for, else `fallback`; a value that is neither kind is

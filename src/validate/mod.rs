@@ -16,6 +16,7 @@ use crate::diagnostic::Finding;
 use crate::model::{AutoscalerVersion, RayCluster};
 use crate::suggest::suggest;
 
+mod features;
 mod kuberay;
 mod raycc;
 mod references;
@@ -237,6 +238,7 @@ pub fn rules(c: &RayCluster) -> Vec<Finding> {
     raycc::autoscaler(c, &mut f);
     kuberay::auth(c, &mut f);
     kuberay::gcs_fault_tolerance(c, &ctx, &mut f);
+    features::check(c, &mut f);
     raycc::operator_features(c, &mut f);
     references::names(c, &mut f);
     f
@@ -359,7 +361,7 @@ mod tests {
     #[test]
     fn refuses_operator_only_features() {
         let mut v = base();
-        v["spec"]["networkPolicy"] = serde_json::json!({"mode": "DenyAll"});
+        v["spec"]["managedBy"] = "kueue.x-k8s.io/multikueue".into();
         let f = rules(&cluster(v));
         assert_eq!(f[0].code, Code::UnsupportedFeature);
         assert!(f[0].is_error());

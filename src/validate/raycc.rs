@@ -135,8 +135,8 @@ pub(super) fn operator_features(c: &RayCluster, f: &mut Vec<Finding>) {
     prerequisites(c, f);
 }
 
-/// Operator features raycc refuses: dropping them would give a less secure or less durable
-/// cluster than the file says.
+/// Operator features raycc refuses: a cluster another controller places (MultiKueue creates it
+/// on the worker cluster it picks).
 fn refused(c: &RayCluster, f: &mut Vec<Finding>) {
     let s = &c.spec;
     let refuse = |f: &mut Vec<Finding>, ptr: &str, what: &str| {
@@ -146,32 +146,12 @@ fn refused(c: &RayCluster, f: &mut Vec<Finding>) {
                 .help("remove the field and create the equivalent objects yourself, or run this cluster with the KubeRay operator"),
         );
     };
-    if s.network_policy.is_some() {
-        refuse(
-            f,
-            "/spec/networkPolicy",
-            "spec.networkPolicy (operator-generated NetworkPolicies)",
-        );
-    }
-    if s.tls_options
-        .as_ref()
-        .is_some_and(|t| t.enabled == Some(true))
-    {
-        refuse(
-            f,
-            "/spec/tlsOptions",
-            "spec.tlsOptions (operator-managed mutual TLS with cert-manager)",
-        );
-    }
-    if s.history_server_options.is_some() {
-        refuse(
-            f,
-            "/spec/historyServerOptions",
-            "spec.historyServerOptions (the history server collector)",
-        );
-    }
     if s.managed_by == Some(ManagedBy::MultiKueue) {
-        refuse(f, "/spec/managedBy", "a cluster managed by MultiKueue");
+        refuse(
+            f,
+            "/spec/managedBy",
+            "a cluster managed by MultiKueue (which creates it on the worker cluster it picks)",
+        );
     }
 }
 
@@ -188,16 +168,6 @@ fn ignored(c: &RayCluster, f: &mut Vec<Finding>) {
             .at_key(),
         );
     };
-    if s.head_group_spec
-        .as_ref()
-        .is_some_and(|h| h.enable_ingress == Some(true))
-    {
-        ignore(
-            f,
-            "/spec/headGroupSpec/enableIngress".into(),
-            "headGroupSpec.enableIngress (create the Ingress yourself)",
-        );
-    }
     if s.upgrade_strategy.is_some() {
         ignore(
             f,
@@ -245,18 +215,6 @@ fn ignored(c: &RayCluster, f: &mut Vec<Finding>) {
                 "scaleStrategy.workersToDelete",
             );
         }
-    }
-    if c.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get("ray.io/enable-serve-service"))
-        .is_some_and(|v| v == "true")
-    {
-        ignore(
-            f,
-            "/metadata/annotations/ray.io~1enable-serve-service".into(),
-            "the ray.io/enable-serve-service annotation (create the serve Service yourself)",
-        );
     }
 }
 

@@ -639,3 +639,64 @@ fn version_names_the_commit_it_was_built_from() {
         _ => assert!(text.starts_with(&format!("raycc {version}")), "{text}"),
     }
 }
+
+#[test]
+fn a_written_copy_of_a_generated_network_policy_ingress_certificate_or_serve_service_is_refused() {
+    let input = r#"apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: demo-head
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: demo-head-ingress
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: ray-ca-certificate-demo
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: demo-serve-svc
+---
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata:
+  name: demo
+  annotations:
+    ray.io/enable-serve-service: "true"
+spec:
+  rayVersion: "2.52.0"
+  networkPolicy: {mode: DenyAllIngress}
+  tlsOptions: {enabled: true}
+  headGroupSpec:
+    enableIngress: true
+    template:
+      spec:
+        containers:
+        - name: ray-head
+          image: rayproject/ray:2.52.0
+"#;
+    let out = raycc_stdin(&["compile", "-"], input.as_bytes());
+    assert_exit(&out, 1);
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for object in [
+        "NetworkPolicy demo-head ",
+        "Ingress demo-head-ingress ",
+        "Certificate ray-ca-certificate-demo ",
+        "Service demo-serve-svc ",
+    ] {
+        assert!(
+            stderr.contains(&format!("error[RC318]: {object}")),
+            "no RC318 for {object}:\n{stderr}"
+        );
+    }
+    assert!(
+        !stderr.contains("error[RC318]: Issuer "),
+        "the Issuer is not written twice:\n{stderr}"
+    );
+}

@@ -177,3 +177,91 @@ fn the_embedded_gcs_sample_compiles_with_the_operator_s_claim_and_mount() {
             .any(|e| e["name"] == "RAY_gcs_storage" && e["value"] == "rocksdb")
     );
 }
+
+fn kinds_and_names(out: &Output) -> Vec<String> {
+    out.documents
+        .values()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d.value["kind"].as_str().unwrap_or_default(),
+                d.value["metadata"]["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+fn pod_spec<'a>(out: &'a Output, kind: &str, name: &str) -> &'a serde_json::Value {
+    let doc = out
+        .documents
+        .values()
+        .iter()
+        .find(|d| d.value["kind"] == kind && d.value["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"));
+    &doc.value["spec"]["template"]["spec"]
+}
+
+fn container_names(spec: &serde_json::Value, field: &str) -> Vec<String> {
+    spec[field]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| c["name"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn samples_of_the_operator_s_gated_features_compile_to_their_objects() {
+    let Some(dir) = samples_dir() else { return };
+    let opts = Options {
+        default_namespace: Some("default".into()),
+        ..Options::default()
+    };
+
+    let out = compile_file(&dir.join("ray-cluster.network-policy-deny-all.yaml"), &opts);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let objects = kinds_and_names(&out);
+    assert!(objects.contains(&"NetworkPolicy raycluster-deny-all-head".to_string()));
+    assert!(objects.contains(&"NetworkPolicy raycluster-deny-all-workers-workergroup".to_string()));
+
+    let out = compile_file(&dir.join("ray-cluster.mtls.yaml"), &opts);
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let codes: Vec<_> = out.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::ExternalPrerequisite]);
+    let objects = kinds_and_names(&out);
+    assert_eq!(
+        objects[..2],
+        [
+            "Issuer ray-selfsigned-issuer-raycluster-mtls".to_string(),
+            "Certificate ray-ca-certificate-raycluster-mtls".to_string()
+        ]
+    );
+    for (name, inits) in [
+        ("raycluster-mtls-head", vec!["issue-tls-cert"]),
+        (
+            "raycluster-mtls-small-group-worker",
+            vec!["issue-tls-cert", "wait-gcs-ready"],
+        ),
+    ] {
+        let spec = pod_spec(&out, "StatefulSet", name);
+        assert_eq!(container_names(spec, "initContainers"), inits);
+        let env = spec["containers"][0]["env"].to_string();
+        assert!(env.contains("RAY_USE_TLS"), "{name}");
+    }
+
+    let out = compile_file(&dir.join("ray-cluster.historyserver.yaml"), &opts);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    for name in [
+        "raycluster-historyserver-head",
+        "raycluster-historyserver-workergroup-worker",
+    ] {
+        let spec = pod_spec(&out, "StatefulSet", name);
+        assert_eq!(
+            container_names(spec, "containers")[1..],
+            ["ray-history-collector".to_string()]
+        );
+    }
+}

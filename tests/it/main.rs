@@ -18,3 +18,4 @@ mod golden;
 mod integrations;
 mod properties;
 mod robustness;
+mod tls;

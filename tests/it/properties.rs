@@ -9,6 +9,7 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use proptest::prelude::*;
 use raycc::normalize::Options;
 use serde_json::Value;
@@ -101,6 +102,11 @@ fn golden_objects_round_trip_through_k8s_openapi_types() {
                     Some("Service") => round_trip::<Service>(&doc),
                     Some("HorizontalPodAutoscaler") => round_trip::<HorizontalPodAutoscaler>(&doc),
                     Some("Job") => round_trip::<Job>(&doc),
+                    Some("NetworkPolicy") => round_trip::<NetworkPolicy>(&doc),
+                    Some("Ingress") => round_trip::<Ingress>(&doc),
+                    // cert-manager's kinds, through raycc's types of the fields it writes.
+                    Some("Issuer") => round_trip::<raycc::build::tls::Issuer>(&doc),
+                    Some("Certificate") => round_trip::<raycc::build::tls::Certificate>(&doc),
                     _ => continue,
                 };
                 assert_eq!(back, doc, "{}", f.display());
