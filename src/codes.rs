@@ -544,6 +544,14 @@ codes! {
         example: "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: system:ray-reader",
         fix: "Give the object a DNS name, or compile to standard output instead of writing a folder.",
         help: "give the object a lower-case DNS name, or compile to standard output instead of `-o DIR`";
+    /// A worker group's NetworkPolicy leaves no DNS.
+    NetworkPolicyBlocksDns = "RC325", "network-policy-blocks-dns", Warning,
+        summary: "a NetworkPolicy denies a worker group's DNS lookups",
+        what: "Under `networkPolicy.mode` DenyAll or DenyAllEgress, a worker group's egress rules (its `workerGroups` entry, else `worker`) have none that allows port 53. As in KubeRay, only traffic between the cluster's own Pods is allowed implicitly.",
+        why: "Workers reach the head by its Service's DNS name: without DNS their `wait-gcs-ready` init container waits forever and they never join the cluster.",
+        example: "networkPolicy:\n  mode: DenyAll",
+        fix: "Add an egress rule to the cluster DNS on port 53 (UDP and TCP), as KubeRay's network-policy-deny-all sample does; a named or unrestricted port also counts.",
+        help: "add an egress rule to the cluster DNS on port 53 (UDP and TCP), as KubeRay's network-policy-deny-all sample does; a named or unrestricted port also counts";
     /// A batch-scheduling request raycc compiles without, or only in part.
     BatchSchedulerUnsupported = "RC326", "batch-scheduler-unsupported", Warning,
         summary: "a batch-scheduling request is compiled without (part of) what it asks for",
@@ -568,14 +576,6 @@ codes! {
         example: "metadata:\n  annotations:\n    raycc.io/redis-cleanup: argocd\nspec:\n  rayVersion: \"2.52.0\"   # no gcsFaultToleranceOptions",
         fix: "Remove the annotation, or turn on GCS fault tolerance with `gcsFaultToleranceOptions.redisAddress`.",
         help: "remove the annotation, or turn on GCS fault tolerance with gcsFaultToleranceOptions.redisAddress";
-    /// A worker group's NetworkPolicy leaves no DNS.
-    NetworkPolicyBlocksDns = "RC325", "network-policy-blocks-dns", Warning,
-        summary: "a NetworkPolicy denies a worker group's DNS lookups",
-        what: "Under `networkPolicy.mode` DenyAll or DenyAllEgress, a worker group's egress rules (its `workerGroups` entry, else `worker`) have none that allows port 53. As in KubeRay, only traffic between the cluster's own Pods is allowed implicitly.",
-        why: "Workers reach the head by its Service's DNS name: without DNS their `wait-gcs-ready` init container waits forever and they never join the cluster.",
-        example: "networkPolicy:\n  mode: DenyAll",
-        fix: "Add an egress rule to the cluster DNS on port 53 (UDP and TCP), as KubeRay's network-policy-deny-all sample does; a named or unrestricted port also counts.",
-        help: "add an egress rule to the cluster DNS on port 53 (UDP and TCP), as KubeRay's network-policy-deny-all sample does; a named or unrestricted port also counts";
 }
 
 impl Code {
