@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Tests the kubelet stand-in (scripts/kubelet.py) and the RBAC helper (scripts/rbac-check.sh)
-# with pytest: unit tests of its pure parts, then Pods without Ray run against the real control
-# plane of scripts/control-plane.sh (scripts/tests/). Installs pytest, PyYAML and kubectl
+# Tests the kubelet stand-in (scripts/kubelet.py), the RBAC helper (scripts/rbac-check.sh), the
+# API server check and how the Ray e2e reads its inputs, with pytest: unit tests of their pure
+# parts, then Pods without Ray run against the real control plane of scripts/control-plane.sh
+# (scripts/tests/). Installs pytest, PyYAML and kubectl
 # (pinned) into the CI virtualenv on first use.
 # Prints `kubelet-check: N passed, M failed` last; exits 1 when a test failed.
 set -uo pipefail

@@ -2,21 +2,31 @@
 
 Run by scripts/ray-e2e.sh inside the control plane of scripts/control-plane.sh. For each fixture
 given (fixtures/e2e/*.yaml), one after the other, the driver compiles it with raycc, applies the
-output with kubectl (objects without a namespace go to `e2e-<fixture>`), and lets the
-controllers create the Pods, which the kubelet stand-in (scripts/kubelet.py, started once for
-the run) runs as real Ray nodes on this machine, each Pod with its own IP, hostname, /tmp and
-/dev/shm: the worker's `wait-gcs-ready` init container, then the Ray container's own
-`/bin/bash -c` command, both unchanged, with the environment the kubelet builds and the head
-Service's name resolving to the head Pod. Then it checks:
+output with kubectl (objects without a namespace go to `e2e-<fixture>`), after creating every
+Secret the output reads and does not hold (with random values, as a user would beforehand:
+the token of token authentication), and lets the controllers create the Pods, which the
+kubelet stand-in (scripts/kubelet.py, started once for the run) runs as real Ray nodes on this
+machine, each Pod with its own IP, hostname, /tmp and /dev/shm: the worker's
+`wait-gcs-ready` init container, then the Ray container's own `/bin/bash -c` command, both
+unchanged, with the environment the kubelet builds and the head Service's name resolving to
+the head Pod. Then it checks:
 
 - statically, in the manifests: one head Pod, Pods for every group that the fixture's
   `# e2e-expect GROUP: NAME=NUMBER ... label:KEY=VALUE ...` lines name, a Service that selects
-  the head Pod and reaches its GCS port, and every worker dialling that Service at that port;
+  the head Pod and reaches its GCS port, every worker dialling that Service at that port, and,
+  where a group gives its Ray container a `command`, the generated script running that
+  command first and then `ray start`;
 - every init container exits 0 after saying "GCS is ready", every `ray start` says "Ray runtime
   started." and keeps running (restarted only when an earlier attempt missed Ray's fixed 30 s
   deadline for a node to register, which a node can on two busy cores; the stand-in restarts
   it as a kubelet does), every Pod becomes Ready through the generated
   readiness probe (run by the stand-in), and each generated httpGet probe answers the driver;
+- each Ray container prints what the fixture's `# e2e-log GROUP: TEXT` lines say before
+  `ray start` starts (a user's command, with env from fieldRef and resourceFieldRef);
+- every Pod of a StatefulSet governed by a headless Service (the head's, a multi-host
+  group's `<cluster>-headless`) resolves by its DNS name, in the head Pod, to its Pod IP;
+- an init container with RAY_AUTH_MODE and RAY_AUTH_TOKEN, run again in its Pod as the
+  stand-in ran it, finds the GCS ready, and without them is refused: its pass used the token;
 - through the Ray API (a driver run inside the head Pod): every Pod is a live Ray node at its
   Pod IP, with the resources and labels the fixture declares and Ray node group = its group;
 - `ray status` in each Pod's environment (through `kubelet.py exec`) lists every node;
@@ -32,17 +42,23 @@ is Ready: `ray start` gives a new node a fixed 30 s to register, which nodes sta
 can miss on two busy cores.
 Each check prints `ok` or `FAIL`; the last line is `ray-e2e: N passed, M failed`.
 
-Usage: python ray_e2e.py --raycc BIN --kubectl BIN --image-path DIR [--state DIR] FIXTURE...
+Usage: python ray_e2e.py --raycc BIN --kubectl BIN --image-path DIR [--state DIR]
+       [--drop-init-env NAME]... [--ready-timeout SECONDS] FIXTURE...
+`--drop-init-env` removes env NAME from every init container before applying: a regression,
+to see the run fail.
 `python ray_e2e.py inspect REQUEST` is the part that uses the Ray API, run inside the head Pod.
 """
 
 import argparse
+import base64
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -53,12 +69,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
 sys.path.insert(0, HERE)
 import kubeapi  # noqa: E402
+import kubelet  # noqa: E402
 
 STANDARD_RESOURCES = {"CPU", "GPU", "memory", "object_store_memory"}
 STARTED = "Ray runtime started."
 NODE_TIMEOUT = "The current node timed out during startup."
 SELECTOR = "app.kubernetes.io/created-by=raycc"
 READY_TIMEOUT = 300  # every Pod of a cluster Running and Ready
+AUTH_ENV = {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
 TASK_TIMEOUT = 60
 STOP_TIMEOUT = 120
 
@@ -150,6 +168,65 @@ def parse_expectations(text):
             else:
                 group["resources"][key] = float(value)
     return expect
+
+
+def parse_logs(text):
+    """`# e2e-log GROUP: TEXT` lines of a fixture: the group's Ray container prints TEXT before
+    `ray start` says it started."""
+    logs = {}
+    for line in text.splitlines():
+        m = re.fullmatch(r"#\s*e2e-log\s+([\w.-]+):\s*(.*)", line.strip())
+        if m:
+            logs.setdefault(m[1], []).append(m[2])
+    return logs
+
+
+def user_commands(text):
+    """The `command` + `args` that a fixture's groups give their Ray container, by group."""
+    docs = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+    cluster = next((d for d in docs if d.get("kind") == "RayCluster"), {})
+    spec = cluster.get("spec") or {}
+    groups = [("headgroup", spec.get("headGroupSpec") or {})] + [
+        (g.get("groupName"), g) for g in spec.get("workerGroupSpecs") or []
+    ]
+    out = {}
+    for name, group in groups:
+        containers = ((group.get("template") or {}).get("spec") or {}).get("containers") or [{}]
+        if containers[0].get("command"):
+            out[name] = [*containers[0]["command"], *(containers[0].get("args") or [])]
+    return out
+
+
+def referenced_secrets(objects):
+    """{Secret name: keys} for every Secret that a Pod template reads (env `secretKeyRef`,
+    `envFrom`, `secret` volumes; optional ones aside) and the output does not hold."""
+    own = {o["metadata"]["name"] for o in objects if o["kind"] == "Secret"}
+    wanted = {}
+    for w, *_ in workloads(objects):
+        spec = w["spec"]["template"]["spec"]
+        for c in spec.get("initContainers", []) + spec.get("containers", []):
+            for item in c.get("env") or []:
+                ref = (item.get("valueFrom") or {}).get("secretKeyRef")
+                if ref and not ref.get("optional"):
+                    wanted.setdefault(ref["name"], set()).add(ref["key"])
+            for source in c.get("envFrom") or []:
+                ref = source.get("secretRef")
+                if ref and not ref.get("optional"):
+                    wanted.setdefault(ref["name"], set())
+        for volume in spec.get("volumes") or []:
+            ref = volume.get("secret")
+            if ref and not ref.get("optional"):
+                keys = wanted.setdefault(ref["secretName"], set())
+                keys.update(item["key"] for item in ref.get("items") or [])
+    return {name: sorted(keys) for name, keys in sorted(wanted.items()) if name not in own}
+
+
+def drop_init_env(objects, names):
+    """Removes the env variables `names` from every init container of every workload: the
+    regression `--drop-init-env` simulates."""
+    for w, *_ in workloads(objects):
+        for c in w["spec"]["template"]["spec"].get("initContainers") or []:
+            c["env"] = [e for e in c.get("env") or [] if e["name"] not in names]
 
 
 def workloads(objects):
@@ -290,13 +367,19 @@ class Run:
         check = self.checks.check
         tag = os.path.splitext(os.path.basename(path))[0]
         with open(path) as f:
-            expect = parse_expectations(f.read())
+            text = f.read()
+        expect = parse_expectations(text)
         compiled = subprocess.run(
             [self.args.raycc, "compile", "--color=never", path], capture_output=True, text=True
         )
         if not check(compiled.returncode == 0, f"{tag}: raycc compile", compiled.stderr):
             return
         objects = [o for o in yaml.safe_load_all(compiled.stdout) if o]
+        manifests = compiled.stdout
+        if self.args.drop_init_env:
+            drop_init_env(objects, self.args.drop_init_env)
+            manifests = yaml.safe_dump_all(objects, sort_keys=False)
+            print(f"     {tag}: init containers run without {self.args.drop_init_env}")
         plan = workloads(objects)
         heads = [w for w in plan if w[4]]
         total = sum(w[1] for w in plan)
@@ -319,6 +402,19 @@ class Run:
             f"{tag}: a Service selects the head Pod and reaches its GCS port {gcs_port}",
             f"Service {service['metadata']['name'] if service else None}",
         )
+        commands = user_commands(text)
+        for w, _, _, group, _ in plan:
+            if group not in commands:
+                continue
+            user = shell_words(" ".join(commands[group]))
+            words = shell_words(bash_script(w["spec"]["template"]["spec"]["containers"][0]))
+            after = words[len(user) :]
+            check(
+                words[: len(user)] == user
+                and any(after[i : i + 2] == ["ray", "start"] for i in range(len(after))),
+                f"{tag}: {w['metadata']['name']} runs the user's command, then `ray start`",
+                f"user command {user}; script {words}",
+            )
         for w, *_ in plan:
             if w is head_workload:
                 continue
@@ -334,9 +430,15 @@ class Run:
 
         ns = head_workload["metadata"].get("namespace") or f"e2e-{tag}"
         self.namespace(ns)
+        for name, keys in referenced_secrets(objects).items():
+            # What a user creates beforehand (raycc says so, RC310): random values.
+            data = {k: base64.b64encode(secrets.token_hex(24).encode()).decode() for k in keys}
+            body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": data}
+            self.api.post(kubeapi.path_for("v1", "secrets", ns), body)
+            print(f"     {tag}: created the Secret {ns}/{name} ({', '.join(keys)}) it reads")
         applied = subprocess.run(
             [self.args.kubectl, "apply", "-n", ns, "-f", "-"],
-            input=compiled.stdout,
+            input=manifests,
             capture_output=True,
             text=True,
         )
@@ -344,12 +446,12 @@ class Run:
             return
         t0 = time.time()
         try:
-            self.run_cluster(tag, ns, objects, plan, expect, total, t0)
+            self.run_cluster(tag, ns, objects, plan, expect, parse_logs(text), total, t0)
         finally:
             self.stop(tag, ns, plan)
 
     def wait_ready(self, ns, total):
-        deadline = time.time() + READY_TIMEOUT
+        deadline = time.time() + self.args.ready_timeout
         while time.time() < deadline:
             pods = self.pods(ns)
             if len(pods) == total and all(
@@ -363,7 +465,7 @@ class Run:
             time.sleep(1)
         return self.pods(ns)
 
-    def run_cluster(self, tag, ns, objects, plan, expect, total, t0):
+    def run_cluster(self, tag, ns, objects, plan, expect, logs, total, t0):
         check = self.checks.check
         pods = self.wait_ready(ns, total)
         by_group = {}
@@ -374,6 +476,7 @@ class Run:
             f"{tag}: the controllers create all {total} Pods",
             f"{len(pods)} Pods",
         )
+        unready = []
         for p in sorted(pods, key=lambda p: p["metadata"]["name"]):
             name = p["metadata"]["name"]
             status = p.get("status", {})
@@ -395,16 +498,36 @@ class Run:
             ready = any(
                 c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])
             )
-            check(
+            if not check(
                 ready,
                 f"{tag}: {name} is Ready (its readiness probe passes)",
                 f"conditions {status.get('conditions')}",
-            )
+            ):
+                unready.append(name)
+        if unready or len(pods) != total:  # failed above; the Ray checks would only wait
+            print(f"     {tag}: not all Pods Ready; the checks through Ray are left out")
+            return
         print(f"     {tag}: all Pods Ready {time.time() - t0:.0f} s after apply", flush=True)
+        for p in sorted(pods, key=lambda p: p["metadata"]["name"]):
+            ray = p.get("status", {}).get("containerStatuses", [{}])[0]
+            log = self.log(p, ray.get("name", ""), ray.get("restartCount", 0))
+            for text in logs.get(p["metadata"]["labels"].get("ray.io/group"), []):
+                at, started = log.find(text), log.find(STARTED)
+                check(
+                    0 <= at < started,
+                    f"{tag}: {p['metadata']['name']} prints {text!r} before `ray start` starts",
+                    tail(log),
+                )
         heads = [p for p in pods if p["metadata"]["labels"].get("ray.io/node-type") == "head"]
         if not heads:
             return
         head = heads[0]
+        self.resolve_hosts(tag, head, objects, pods)
+        for p in sorted(pods, key=lambda p: p["metadata"]["name"]):
+            for init in p["spec"].get("initContainers") or []:
+                names = {e["name"] for e in init.get("env") or []}
+                if AUTH_ENV <= names:
+                    self.init_needs_token(tag, p, init["name"])
 
         tasks = []
         for group, want in sorted(expect.items()):
@@ -493,6 +616,87 @@ class Run:
                 ", in its Pod's env",
                 outcome.get("error") or f"it ran in {meta.get('name')} and saw {env}",
             )
+
+    def resolve_hosts(self, tag, head, objects, pods):
+        """Every Pod of a StatefulSet governed by a headless Service that selects it has a DNS
+        name, `<pod>.<service>.<namespace>.svc.cluster.local`, which resolves in the head Pod
+        to the Pod's IP."""
+        services = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Service"}
+        for w in objects:
+            if w["kind"] != "StatefulSet":
+                continue
+            svc = services.get(w["spec"].get("serviceName"))
+            labels = w["spec"]["template"]["metadata"].get("labels", {})
+            if (
+                svc is None
+                or svc["spec"].get("clusterIP") != "None"
+                or not (svc["spec"].get("selector") or {}).items() <= labels.items()
+            ):
+                continue
+            selector = w["spec"]["selector"]["matchLabels"].items()
+            for p in pods:
+                if not selector <= p["metadata"]["labels"].items():
+                    continue
+                meta, ip = p["metadata"], p["status"].get("podIP")
+                name = f"{meta['name']}.{svc['metadata']['name']}.{meta['namespace']}.svc"
+                name += ".cluster.local"
+                run = self.exec(head, ["getent", "hosts", name])
+                self.checks.check(
+                    run.stdout.split()[:1] == [ip],
+                    f"{tag}: {name} resolves to {meta['name']}'s IP in the head Pod",
+                    f"getent: {run.stdout.strip()} {run.stderr.strip()}; Pod IP {ip}",
+                )
+
+    def init_needs_token(self, tag, pod, init):
+        """The init container `init` passed (checked before): it runs again in its Pod, as the
+        stand-in ran it, once as compiled and once without RAY_AUTH_MODE and RAY_AUTH_TOKEN.
+        As compiled it must find the GCS ready; without them the GCS must refuse its health
+        check, so that its pass shows it used the token (and a raycc that stopped giving it the
+        token would fail this run)."""
+        name = pod["metadata"]["name"]
+        asis = self.rerun_init(pod, init, set())
+        without = self.rerun_init(pod, init, AUTH_ENV)
+        self.checks.check(
+            "GCS is ready" in asis and "Waiting for GCS" in without,
+            f"{tag}: {name} {init} finds the GCS ready with its token auth env and is refused "
+            f"without {'/'.join(sorted(AUTH_ENV))}",
+            f"as compiled: {asis!r}; without: {without!r}",
+        )
+
+    def rerun_init(self, pod, init, drop):
+        """Runs the init container `init` of `pod` again, with the argv and env the stand-in
+        gave it (`<pod dir>/<init>.json`) less the names in `drop`, in the namespaces of the
+        Pod's running Ray container, until it says whether the GCS is ready; returns that
+        line ('' if it said neither within TASK_TIMEOUT)."""
+        with open(os.path.join(self.pod_dir(pod), f"{init}.json")) as f:
+            spec = json.load(f)
+        ray = pod["spec"]["containers"][0]["name"]
+        with open(os.path.join(self.pod_dir(pod), f"{ray}.exec.json")) as f:
+            pid = json.load(f)["pid"]
+        env = {k: v for k, v in spec["env"].items() if k not in drop}
+        proc = subprocess.Popen(
+            kubelet.enter_argv(pid, env, spec.get("workingDir"), spec["argv"]),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        timer = threading.Timer(TASK_TIMEOUT, os.killpg, (proc.pid, signal.SIGKILL))
+        timer.start()
+        answer = ""
+        try:
+            for line in proc.stdout:
+                if "GCS is ready" in line or "Waiting for GCS" in line:
+                    answer = line.strip()
+                    break
+        finally:
+            timer.cancel()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+        return answer
 
     def probe(self, tag, pod, container, kind):
         """A generated httpGet probe, sent by the driver to the Pod's IP (200-399 passes)."""
@@ -634,6 +838,21 @@ def main():
     parser.add_argument("--kubectl", required=True)
     parser.add_argument("--image-path", required=True, help="the bin folder of the ray virtualenv")
     parser.add_argument("--state", default="target/ray-e2e")
+    parser.add_argument(
+        "--drop-init-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="remove env NAME from every init container before applying (a regression to see"
+        " fail; repeatable)",
+    )
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=READY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long a cluster's Pods get to be Ready (default {READY_TIMEOUT})",
+    )
     parser.add_argument("fixtures", nargs="+")
     args = parser.parse_args()
     checks = Checks()
@@ -642,7 +861,7 @@ def main():
     # SIGTERM unwinds like an exception, so that the `finally` below stops the stand-in.
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     log = open(os.path.join(run.state, "kubelet.log"), "w")
-    kubelet = subprocess.Popen(
+    stand_in = subprocess.Popen(
         [
             sys.executable,
             os.path.join(HERE, "kubelet.py"),
@@ -672,12 +891,12 @@ def main():
                 checks.check(False, f"{fixture} runs", f"{type(e).__name__}: {e}")
             print(f"     {fixture}: {time.time() - started:.0f} s", flush=True)
     finally:
-        kubelet.send_signal(signal.SIGTERM)
+        stand_in.send_signal(signal.SIGTERM)
         try:
-            code = kubelet.wait(timeout=STOP_TIMEOUT)
+            code = stand_in.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            kubelet.kill()
-            code = kubelet.wait()
+            stand_in.kill()
+            code = stand_in.wait()
         log.close()
     checks.check(code == 0, "the kubelet stand-in stops cleanly", tail(read(log.name)))
     print(f"     all fixtures: {time.time() - t0:.0f} s")
