@@ -33,8 +33,9 @@ fixtures/warnings, and every KubeRay sample raycc compiles):
 What 1.20 cannot read is checked in a converted copy written beside the compiled output
 (`target/apiserver-check/<input>.yaml`, its first line lists every change; the run prints them):
 `autoscaling/v2` HorizontalPodAutoscalers become `autoscaling/v2beta2` (the same fields for what
-raycc emits; v2 is served from 1.23), `securityContext.appArmorProfile` (1.30) is left out, and
-a StatefulSet without `spec.serviceName` (optional today, required by 1.20's schema) gets "".
+raycc emits; v2 is served from 1.23), `securityContext.appArmorProfile` (1.30) and a
+StatefulSet's `persistentVolumeClaimRetentionPolicy` (1.23) are left out, and a StatefulSet
+without `spec.serviceName` (optional today, required by 1.20's schema) gets "".
 Objects of kinds this server does not serve (custom resources such as Volcano's or KAI's
 Queue, whose CRDs are not installed) are left out of the copy and listed at the end. The
 ServiceAccounts and PriorityClasses that Pod templates name and the input does not hold are
@@ -253,6 +254,10 @@ def downgrade(obj):
     if obj.get("kind") == "StatefulSet" and "serviceName" not in obj.get("spec", {}):
         obj["spec"]["serviceName"] = ""
         notes.append('spec.serviceName (required by the 1.20 schema, optional today) set to ""')
+    if obj.get("kind") == "StatefulSet" and obj["spec"].pop(
+        "persistentVolumeClaimRetentionPolicy", None
+    ):
+        notes.append("spec.persistentVolumeClaimRetentionPolicy (1.23) left out")
     return notes
 
 

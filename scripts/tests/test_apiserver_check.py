@@ -87,6 +87,7 @@ def test_the_120_copy_converts_hpas_and_leaves_out_what_is_not_served():
             "kind": "StatefulSet",
             "metadata": {"name": "r"},
             "spec": {
+                "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"},
                 "template": {
                     "spec": {
                         "containers": [
@@ -109,11 +110,13 @@ def test_the_120_copy_converts_hpas_and_leaves_out_what_is_not_served():
     container = out[2]["spec"]["template"]["spec"]["containers"][0]
     assert container["securityContext"] == {"privileged": False}
     assert out[2]["spec"]["serviceName"] == ""
+    assert "persistentVolumeClaimRetentionPolicy" not in out[2]["spec"]
     assert (
-        len(notes) == 4
+        len(notes) == 5
         and objects[3]["spec"]["template"]["spec"]["containers"][0]["securityContext"][
             "appArmorProfile"
         ]
+        and objects[3]["spec"]["persistentVolumeClaimRetentionPolicy"]
     ), "the input is not changed"
 
 
