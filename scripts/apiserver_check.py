@@ -34,8 +34,9 @@ What 1.20 cannot read is checked in a converted copy written beside the compiled
 (`target/apiserver-check/<input>.yaml`, its first line lists every change; the run prints them):
 `autoscaling/v2` HorizontalPodAutoscalers become `autoscaling/v2beta2` (the same fields for what
 raycc emits; v2 is served from 1.23), `securityContext.appArmorProfile` (1.30) and a
-StatefulSet's `persistentVolumeClaimRetentionPolicy` (1.23) are left out, and a StatefulSet
-without `spec.serviceName` (optional today, required by 1.20's schema) gets "".
+StatefulSet's `persistentVolumeClaimRetentionPolicy` (1.23) are left out, a claim's access mode
+`ReadWriteOncePod` (1.22) is checked as `ReadWriteOnce`, and a StatefulSet without
+`spec.serviceName` (optional today, required by 1.20's schema) gets "".
 Objects of kinds this server does not serve (custom resources such as Volcano's or KAI's
 Queue, whose CRDs are not installed) are left out of the copy and listed at the end. The
 ServiceAccounts and PriorityClasses that Pod templates name and the input does not hold are
@@ -258,6 +259,18 @@ def downgrade(obj):
         "persistentVolumeClaimRetentionPolicy", None
     ):
         notes.append("spec.persistentVolumeClaimRetentionPolicy (1.23) left out")
+    claims = [obj["spec"]] if obj.get("kind") == "PersistentVolumeClaim" else []
+    templates = (obj.get("spec") or {}).get("volumeClaimTemplates") or []
+    claims += [t.get("spec") or {} for t in templates]
+    for spec in pod_specs(obj):
+        for volume in spec.get("volumes") or []:
+            template = (volume.get("ephemeral") or {}).get("volumeClaimTemplate") or {}
+            claims.append(template.get("spec") or {})
+    for claim in claims:
+        modes = claim.get("accessModes") or []
+        if "ReadWriteOncePod" in modes:
+            claim["accessModes"] = [m.replace("ReadWriteOncePod", "ReadWriteOnce") for m in modes]
+            notes.append("accessModes ReadWriteOncePod (1.22) checked as ReadWriteOnce")
     return notes
 
 

@@ -221,7 +221,8 @@ EOF
     >"$CP_DIR/etcd.log" 2>&1 &
   CP_PIDS+=("etcd:$!")
   # --allow-privileged as kubeadm and managed clusters set it; BoundServiceAccountTokenVolume
-  # (on by default from 1.21) gives Pods the projected kube-api-access volume of today's clusters.
+  # (on by default from 1.21) gives Pods the projected kube-api-access volume of today's clusters,
+  # GenericEphemeralVolume (on by default from 1.21) the `ephemeral` volumes of Pod templates.
   ip netns exec "$CP_NETNS" "$CP_BIN/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 \
     --bind-address=0.0.0.0 --secure-port=443 --insecure-port=0 \
     --advertise-address="$CP_NODE_IP" --cert-dir="$CP_DIR/certs" \
@@ -230,7 +231,7 @@ EOF
     --service-account-key-file="$CP_DIR/sa.pub" \
     --service-account-signing-key-file="$CP_DIR/sa.key" \
     --service-cluster-ip-range="$CP_SERVICE_CIDR" --allow-privileged=true \
-    --feature-gates=BoundServiceAccountTokenVolume=true \
+    --feature-gates=BoundServiceAccountTokenVolume=true,GenericEphemeralVolume=true \
     >"$CP_DIR/kube-apiserver.log" 2>&1 &
   CP_PIDS=("kube-apiserver:$!" "${CP_PIDS[@]}") # stopped before etcd
   while [ $((SECONDS - start)) -lt 120 ]; do
@@ -249,7 +250,7 @@ EOF
     --bind-address=127.0.0.1 --port=0 --leader-elect=false --controllers='*' \
     --service-account-private-key-file="$CP_DIR/sa.key" \
     --root-ca-file="$CP_DIR/certs/apiserver.crt" \
-    --feature-gates=BoundServiceAccountTokenVolume=true \
+    --feature-gates=BoundServiceAccountTokenVolume=true,GenericEphemeralVolume=true \
     >"$CP_DIR/kube-controller-manager.log" 2>&1 &
   CP_PIDS=("kube-controller-manager:$!" "${CP_PIDS[@]}") # stopped first
   cp_log "ready in $((SECONDS - start)) s (KUBECONFIG=$KUBECONFIG, namespace $CP_NETNS)"

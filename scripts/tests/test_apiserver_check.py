@@ -120,6 +120,19 @@ def test_the_120_copy_converts_hpas_and_leaves_out_what_is_not_served():
     ), "the input is not changed"
 
 
+def test_the_120_copy_checks_read_write_once_pod_as_read_write_once():
+    served = {("v1", "PersistentVolumeClaim"): ("persistentvolumeclaims", True)}
+    claim = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "c"},
+        "spec": {"accessModes": ["ReadWriteOncePod"]},
+    }
+    out, notes, _ = check.for_120([claim], served)
+    assert out[0]["spec"]["accessModes"] == ["ReadWriteOnce"] and len(notes) == 1
+    assert claim["spec"]["accessModes"] == ["ReadWriteOncePod"], "the input is not changed"
+
+
 STATEFULSET = """\
 apiVersion: apps/v1
 kind: StatefulSet
