@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::{Draft, JsonType, PatternOptions, ValidationError, Validator};
+use jsonschema::{
+    Draft, JsonType, PatternOptions, Registry, RegistryBuilder, ValidationError, Validator,
+};
 use serde_json::{Value, json};
 
 use super::{QUANTITY_PATTERN, SCHEMA_JSON};
@@ -81,15 +83,34 @@ fn compiled() -> &'static Compiled {
     &COMPILED
 }
 
+/// Builds the validator. jsonschema checks the schema it builds from against its meta-schema,
+/// on every build and with no public switch to skip it: for the embedded schema that check
+/// cost as much as the build itself, and it can only ever give the same answer, which the
+/// unit test `embedded_schema_is_valid_against_its_meta_schema` gives once. So the validator
+/// is built from a root that only refers to the embedded schema by its `$id` (the meta-schema
+/// check then reads that one line), and the schema itself is handed over in a registry.
+/// Validation is the same: the root applies the whole schema to the whole document, and
+/// findings are located by instance paths, which the extra `$ref` does not change.
 fn compile() -> Result<Compiled, String> {
     let schema: Value = serde_json::from_str(SCHEMA_JSON).map_err(|e| e.to_string())?;
+    let id = schema
+        .get("$id")
+        .and_then(Value::as_str)
+        .ok_or("the schema has no `$id`")?;
+    let registry = Registry::new()
+        .add(id, &schema)
+        .and_then(RegistryBuilder::prepare)
+        .map_err(|e| e.to_string())?;
+    let root = json!({ "$schema": schema["$schema"], "$ref": id });
     let validator = jsonschema::options()
         .with_draft(Draft::Draft202012)
         .with_pattern_options(PatternOptions::regex())
         .should_validate_formats(true)
         .offline()
-        .build(&schema)
+        .with_registry(&registry)
+        .build(&root)
         .map_err(|e| e.to_string())?;
+    drop(registry);
     Ok(Compiled { schema, validator })
 }
 
@@ -581,6 +602,48 @@ mod tests {
             "schema: {} bytes; compile {fastest:?} (fastest of 5); \
              first check {first:?}, next check {second:?}",
             SCHEMA_JSON.len()
+        );
+    }
+
+    #[test]
+    fn embedded_schema_is_valid_against_its_meta_schema() {
+        // `compile` skips jsonschema's own meta-schema check of the embedded schema: this is it.
+        let schema: Value = serde_json::from_str(SCHEMA_JSON).unwrap();
+        assert_eq!(
+            schema["$schema"],
+            json!("https://json-schema.org/draft/2020-12/schema")
+        );
+        if let Err(error) = jsonschema::meta::validate(&schema) {
+            panic!("the embedded schema breaks its meta-schema: {error}");
+        }
+    }
+
+    #[test]
+    fn the_meta_schema_check_rejects_a_broken_schema() {
+        // The check above can fail: a schema with a wrong keyword type breaks the meta-schema.
+        let mut schema: Value = serde_json::from_str(SCHEMA_JSON).unwrap();
+        schema["required"] = json!("metadata");
+        assert!(jsonschema::meta::validate(&schema).is_err());
+    }
+
+    #[test]
+    fn the_validator_applies_the_whole_schema_through_its_root() {
+        // Built from a root that refers to the schema: the top-level `required` and a rule deep
+        // in the `$defs` (a container's fields) both still apply.
+        let findings = check(&json!({"apiVersion": "ray.io/v1", "kind": "RayCluster"}));
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.pointer.is_empty() && f.message.contains("`metadata`")),
+            "{findings:#?}"
+        );
+        let findings = check(&with(
+            "/spec/headGroupSpec/template/spec/containers/0/image",
+            json!(7),
+        ));
+        assert_eq!(
+            only(&findings).pointer,
+            "/spec/headGroupSpec/template/spec/containers/0/image"
         );
     }
 
