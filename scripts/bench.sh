@@ -1,30 +1,35 @@
 #!/usr/bin/env bash
 # End-to-end benchmarks: raycc against the tools people would use instead, side by side in one
-# run, with hyperfine (apt-get install hyperfine). Prints a table of medians; BENCHMARKS.md
-# explains the method and records the results.
+# run, on the same clusters written in four YAML styles (scripts/gen-corpus.py: written, pyyaml,
+# go, flow). Whole commands, process start included, are timed by scripts/repeat.py (median of
+# RUNS runs, peak memory from each run's resource usage). BENCHMARKS.md explains the method and
+# records the results.
 #
 #   scripts/bench.sh              # everything (RUNS=10 timed runs per command)
-#   RUNS=20 scripts/bench.sh validate small
+#   RUNS=20 STYLES="written go" scripts/bench.sh validate stream
 #
-# Groups: validate (300 files vs check-jsonschema), stream (10,000 clusters in one stream, with
-# peak memory), files (the same as 10,000 files), small (one file: process start and schema
-# load included), diff (diff --base on a repository of 1,000 clusters with one changed).
+# Groups: validate (300 files vs check-jsonschema, per style), compile (the 42 clean samples in
+# one stream, per style), stream (10,000 clusters in one stream, per style: clusters/s and peak
+# memory), files (the same as 10,000 files, as written), small (one file, SMALL_RUNS=300 runs:
+# process start and schema load included), quick (how many documents of each style the quick
+# reader takes, `cargo bench --bench quick`), diff (diff --base on a repository of 1,000
+# clusters with one changed, vs git diff).
 #
 # The corpus is generated from the KubeRay samples (RAYCC_SAMPLES, default
 # ../shared/kuberay/samples) into target/bench/corpus by scripts/gen-corpus.py; the samples are
-# never copied into the repository. check-jsonschema is installed into a virtualenv under
-# target/bench. Nothing here is run by the tests or CI.
+# never copied into the repository. check-jsonschema and PyYAML are installed into a
+# virtualenv under target/bench. Nothing here is run by the tests or CI.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
+SMALL_RUNS=${SMALL_RUNS:-300}
+STYLES=${STYLES:-written pyyaml go flow}
 OUT=target/bench
 CORPUS=$OUT/corpus
 RESULTS=$OUT/results
 SAMPLES=${RAYCC_SAMPLES:-../shared/kuberay/samples}
-GROUPS_TO_RUN=${*:-validate stream files small diff}
-
-command -v hyperfine >/dev/null || { echo "bench.sh: hyperfine is required (apt-get install hyperfine)" >&2; exit 2; }
+GROUPS_TO_RUN=${*:-validate compile stream files small quick diff}
 
 echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -32,8 +37,16 @@ echo "== load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 cargo build --release --quiet
 RAYCC=$PWD/target/release/raycc
 mkdir -p "$RESULTS"
+rm -f "$RESULTS/runs.jsonl"
 
-python3 scripts/gen-corpus.py --samples "$SAMPLES" --out "$CORPUS" --raycc "$RAYCC"
+if [ ! -x $OUT/venv/bin/check-jsonschema ] || [ ! -x $OUT/venv/bin/python ]; then
+    python3 -m venv $OUT/venv
+    $OUT/venv/bin/pip install --quiet check-jsonschema==0.39.0 PyYAML==6.0.3
+fi
+PY=$OUT/venv/bin/python
+
+$PY scripts/gen-corpus.py --samples "$SAMPLES" --out "$CORPUS" --raycc "$RAYCC" \
+    --styles "$(echo "$STYLES" | tr ' ' ,)"
 
 # The 1,000-cluster repository for diff --base: one commit, then one cluster changed.
 (
@@ -59,58 +72,63 @@ PY
     [ "$status" -eq 1 ] || { echo "bench.sh: raycc diff --base exited $status, not 1" >&2; exit 2; }
 )
 
-if [[ " $GROUPS_TO_RUN " == *" validate "* ]] && [ ! -x $OUT/venv/bin/check-jsonschema ]; then
-    python3 -m venv $OUT/venv
-    $OUT/venv/bin/pip install --quiet check-jsonschema==0.39.0
-fi
-
-# hyperfine NAME COMMAND... : runs the commands, keeps the JSON export. Exit codes are ignored:
-# invalid samples make both raycc and check-jsonschema exit 1.
+# bench NAME [RUNS] -- COMMAND... : times the command (any exit code: invalid samples make both
+# raycc and check-jsonschema exit 1) and appends its figures to runs.jsonl.
 bench() {
-    local name=$1
+    local name=$1 runs=$RUNS
     shift
-    hyperfine --style basic --ignore-failure --warmup 2 --runs "$RUNS" \
-        --export-json "$RESULTS/$name.json" "$@"
-}
-
-# Peak resident memory, median of 5 runs, in MB.
-peak_rss() {
-    for _ in 1 2 3 4 5; do
-        /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1
-    done | sort -n | sed -n 3p | awk '{printf "%.0f", $1 / 1024}'
+    if [ "$1" != -- ]; then runs=$1; shift; fi
+    shift
+    $PY scripts/repeat.py --runs "$runs" --warmup 2 --name "$name" --json "$RESULTS/runs.jsonl" -- "$@"
 }
 
 for group in $GROUPS_TO_RUN; do
     case $group in
         validate)
-            bench validate \
-                -n "raycc validate (300 files)" "$RAYCC validate --color never $CORPUS/validate" \
-                -n "check-jsonschema (300 files)" \
-                "$OUT/venv/bin/check-jsonschema --schemafile schemas/raycluster.schema.json $CORPUS/validate/*.yaml"
+            for style in $STYLES; do
+                bench "raycc validate (300 files, $style)" -- \
+                    "$RAYCC" validate --color never "$CORPUS/$style/validate"
+            done
+            # check-jsonschema reads JSON values: the style makes no difference to it beyond
+            # YAML parsing, so it runs on the written and the flow style only.
+            for style in written flow; do
+                [[ " $STYLES " == *" $style "* ]] || continue
+                bench "check-jsonschema (300 files, $style)" -- bash -c \
+                    "$OUT/venv/bin/check-jsonschema --schemafile schemas/raycluster.schema.json $CORPUS/$style/validate/*.yaml"
+            done
+            ;;
+        compile)
+            for style in $STYLES; do
+                bench "raycc compile (42 clusters, $style)" -- \
+                    "$RAYCC" compile --color never "$CORPUS/$style/clean.yaml"
+            done
             ;;
         stream)
-            bench stream -n "raycc compile (10,000-cluster stream)" \
-                "$RAYCC compile --color never $CORPUS/stream.yaml"
-            echo "peak RSS, 10,000-cluster stream: $(peak_rss "$RAYCC" compile --color never "$CORPUS/stream.yaml") MB" |
-                tee "$RESULTS/stream-rss.txt"
+            for style in $STYLES; do
+                bench "raycc compile (10,000-cluster stream, $style)" -- \
+                    "$RAYCC" compile --color never "$CORPUS/$style/stream.yaml"
+            done
             ;;
         files)
-            bench files -n "raycc compile (10,000 files)" "$RAYCC compile --color never $CORPUS/files"
-            echo "peak RSS, 10,000 files: $(peak_rss "$RAYCC" compile --color never "$CORPUS/files") MB" |
-                tee "$RESULTS/files-rss.txt"
+            bench "raycc compile (10,000 files, written)" -- \
+                "$RAYCC" compile --color never "$CORPUS/written/files"
             ;;
         small)
-            bench small \
-                -n "raycc validate (one small file)" "$RAYCC validate --color never $CORPUS/small.yaml" \
-                -n "raycc --version (process start)" "$RAYCC --version" \
-                -n "check-jsonschema (one small file)" \
-                "$OUT/venv/bin/check-jsonschema --schemafile schemas/raycluster.schema.json $CORPUS/small.yaml"
+            bench "raycc validate (one small file)" "$SMALL_RUNS" -- \
+                "$RAYCC" validate --color never "$CORPUS/written/small.yaml"
+            bench "raycc --version (process start)" "$SMALL_RUNS" -- "$RAYCC" --version
+            bench "check-jsonschema (one small file)" -- \
+                "$OUT/venv/bin/check-jsonschema" --schemafile schemas/raycluster.schema.json \
+                "$CORPUS/written/small.yaml"
+            ;;
+        quick)
+            cargo bench --quiet --bench quick -- "$CORPUS"
             ;;
         diff)
-            bench diff \
-                -n "raycc diff --base HEAD (1,000 clusters, 1 changed)" \
-                "cd $CORPUS/repo && $RAYCC diff --color never --base HEAD clusters" \
-                -n "git diff HEAD (the same change, text only)" "cd $CORPUS/repo && git diff HEAD"
+            bench "raycc diff --base HEAD (1,000 clusters, 1 changed)" -- \
+                bash -c "cd $CORPUS/repo && $RAYCC diff --color never --base HEAD clusters"
+            bench "git diff HEAD (the same change, text only)" -- \
+                bash -c "cd $CORPUS/repo && git diff HEAD"
             ;;
         *)
             echo "bench.sh: unknown group $group" >&2
@@ -120,24 +138,3 @@ for group in $GROUPS_TO_RUN; do
 done
 
 echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$RESULTS" $GROUPS_TO_RUN <<'EOF'
-import json, pathlib, sys
-
-results = pathlib.Path(sys.argv[1])
-print()
-print(f"| {'command':<52} | {'median':>10} | {'mean ± σ':>18} | {'CPUs':>5} | {'vs first':>9} |")
-print(f"|{'-' * 54}|{'-' * 12}|{'-' * 20}|{'-' * 7}|{'-' * 11}|")
-for group in sys.argv[2:]:
-    data = json.loads((results / f"{group}.json").read_text())["results"]
-    first = data[0]["median"]
-    for r in data:
-        ratio = r["median"] / first
-        spread = f"{r['mean'] * 1000:.1f} ± {r['stddev'] * 1000:.1f} ms"
-        # CPU time (user + system) over wall time: how many cores the command kept busy.
-        cpus = (r["user"] + r["system"]) / r["mean"]
-        print(f"| {r['command']:<52} | {r['median'] * 1000:>7.1f} ms | {spread:>18} | {cpus:>5.2f} | {ratio:>8.1f}× |")
-for extra in ["stream-rss.txt", "files-rss.txt"]:
-    path = results / extra
-    if path.exists() and any(g in extra for g in sys.argv[2:]):
-        print(path.read_text().strip())
-EOF

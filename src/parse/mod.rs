@@ -289,6 +289,14 @@ pub(crate) fn parse_here(source: &[u8]) -> Result<Vec<Document>, ParseError> {
     Source::new(source)?.documents()
 }
 
+/// Whether the quick reader reads all of `source` by itself, within its budgets, so that
+/// [`parse`] never runs serde-saphyr on it. The documents are the same either way; the
+/// benchmarks count this for each YAML style.
+#[must_use]
+pub fn quick_reads(source: &[u8]) -> bool {
+    Source::new(source).is_ok_and(|source| source.quick().is_some())
+}
+
 /// The text without a leading UTF-8 byte order mark, and the mark's length.
 fn strip_bom(text: &str) -> (&str, usize) {
     match text.strip_prefix('\u{feff}') {
@@ -382,6 +390,13 @@ fn walk(text: &str, mut line: usize, mut column: usize) -> (usize, usize) {
 pub(crate) mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn quick_reads_block_yaml_and_leaves_nested_flow_yaml_to_serde_saphyr() {
+        assert!(quick_reads(b"kind: RayCluster\nspec:\n  a:\n  - 1\n"));
+        assert!(!quick_reads(b"kind: RayCluster\nspec: {a: {b: 1}}\n"));
+        assert!(!quick_reads(&[0xff, 0xfe]));
+    }
 
     /// KubeRay's sample RayClusters in `../shared`, when they are there. Under CI (`CI=true`)
     /// their absence fails the test; elsewhere the test says it skipped them, on the stderr
