@@ -130,41 +130,9 @@ pub(super) fn add_sidecar(r: &ResolvedCluster, plan: &RayAutoscalerPlan, spec: &
         spec.automount_service_account_token = Some(false);
     }
     let token = spec.automount_service_account_token == Some(false);
-    let volumes = spec.volumes.get_or_insert_with(Vec::new);
     // The Ray container's `/tmp/ray`, shared so that Ray's log monitor reads the autoscaler's
-    // events: its own mount there when it has one, else KubeRay's `ray-logs`.
-    let own = spec
-        .containers
-        .first()
-        .and_then(|c| {
-            c.volume_mounts
-                .iter()
-                .flatten()
-                .find(|m| m.mount_path == RAY_LOGS_PATH)
-        })
-        .cloned();
-    let logs = if let Some(m) = own {
-        m
-    } else {
-        if !volumes.iter().any(|v| v.name == RAY_LOGS_VOLUME) {
-            volumes.push(Volume {
-                name: RAY_LOGS_VOLUME.into(),
-                empty_dir: Some(EmptyDirVolumeSource::default()),
-                ..Volume::default()
-            });
-        }
-        let m = VolumeMount {
-            name: RAY_LOGS_VOLUME.into(),
-            mount_path: RAY_LOGS_PATH.into(),
-            ..VolumeMount::default()
-        };
-        if let Some(ray) = spec.containers.first_mut() {
-            ray.volume_mounts
-                .get_or_insert_with(Vec::new)
-                .push(m.clone());
-        }
-        m
-    };
+    // events.
+    let logs = shared_ray_logs(spec);
     let volumes = spec.volumes.get_or_insert_with(Vec::new);
     volumes.push(Volume {
         name: CONFIG_VOLUME.into(),
@@ -179,6 +147,44 @@ pub(super) fn add_sidecar(r: &ResolvedCluster, plan: &RayAutoscalerPlan, spec: &
     }
     let container = sidecar(r, plan, logs, token);
     spec.containers.push(container);
+}
+
+/// The mount of the Ray container's `/tmp/ray`, for a sidecar that shares it: the container's
+/// own mount there when it has one, else KubeRay's `ray-logs` emptyDir, added to the Pod and
+/// mounted in the Ray container.
+pub(super) fn shared_ray_logs(spec: &mut PodSpec) -> VolumeMount {
+    let own = spec
+        .containers
+        .first()
+        .and_then(|c| {
+            c.volume_mounts
+                .iter()
+                .flatten()
+                .find(|m| m.mount_path == RAY_LOGS_PATH)
+        })
+        .cloned();
+    if let Some(m) = own {
+        return m;
+    }
+    let volumes = spec.volumes.get_or_insert_with(Vec::new);
+    if !volumes.iter().any(|v| v.name == RAY_LOGS_VOLUME) {
+        volumes.push(Volume {
+            name: RAY_LOGS_VOLUME.into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Volume::default()
+        });
+    }
+    let m = VolumeMount {
+        name: RAY_LOGS_VOLUME.into(),
+        mount_path: RAY_LOGS_PATH.into(),
+        ..VolumeMount::default()
+    };
+    if let Some(ray) = spec.containers.first_mut() {
+        ray.volume_mounts
+            .get_or_insert_with(Vec::new)
+            .push(m.clone());
+    }
+    m
 }
 
 /// What the kubelet mounts for a service account: a bound token, the cluster's CA and the

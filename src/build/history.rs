@@ -3,18 +3,14 @@
 //! `BuildCollectorContainer`, the collector part of `BuildPod` and of `setContainerEnvVars`
 //! (ray-operator/controllers/ray/common/pod.go, KubeRay v1.7.0).
 
-use k8s_openapi::api::core::v1::{
-    Container, EmptyDirVolumeSource, EnvVar, PodSpec, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, VolumeMount};
 
+use super::autoscaler::shared_ray_logs;
 use super::pod::{env, field_env, set_token_auth};
 use crate::normalize::history::{COLLECTOR_CONTAINER, EVENTS_PORT, EXPOSABLE_EVENT_TYPES};
 use crate::normalize::ray_autoscaler::RAY_LOGS_PATH;
 use crate::normalize::{CollectorPlan, ResolvedCluster, ResolvedGroup};
 use crate::raystart::NodeType;
-
-/// KubeRay's shared log volume.
-const RAY_LOGS_VOLUME: &str = "ray-logs";
 
 /// Ray's event variables on the Ray container, each unless set. Mirrors the history-server part
 /// of `setContainerEnvVars`.
@@ -54,39 +50,7 @@ pub(super) fn add_collector(
     plan: &CollectorPlan,
     spec: &mut PodSpec,
 ) {
-    let own = spec
-        .containers
-        .first()
-        .and_then(|c| {
-            c.volume_mounts
-                .iter()
-                .flatten()
-                .find(|m| m.mount_path == RAY_LOGS_PATH)
-        })
-        .cloned();
-    let logs = if let Some(m) = own {
-        m
-    } else {
-        let volumes = spec.volumes.get_or_insert_with(Vec::new);
-        if !volumes.iter().any(|v| v.name == RAY_LOGS_VOLUME) {
-            volumes.push(Volume {
-                name: RAY_LOGS_VOLUME.into(),
-                empty_dir: Some(EmptyDirVolumeSource::default()),
-                ..Volume::default()
-            });
-        }
-        let m = VolumeMount {
-            name: RAY_LOGS_VOLUME.into(),
-            mount_path: RAY_LOGS_PATH.into(),
-            ..VolumeMount::default()
-        };
-        if let Some(ray) = spec.containers.first_mut() {
-            ray.volume_mounts
-                .get_or_insert_with(Vec::new)
-                .push(m.clone());
-        }
-        m
-    };
+    let logs = shared_ray_logs(spec);
     let mut envs = vec![
         field_env("POD_IP", "status.podIP"),
         env("RAY_CLUSTER_NAME", r.name.clone()),
