@@ -48,7 +48,6 @@ Prints `ok`/`FAIL`/`xfail` per check and `apiserver-check: N passed, M failed` l
 """
 
 import argparse
-import fractions
 import json
 import os
 import re
@@ -108,32 +107,6 @@ class Checks:
 # --- Comparing what raycc wrote with what the server holds ------------------------------------
 
 QUANTITY = re.compile(r"^[+-]?[0-9.]+([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$")
-SUFFIX = {
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
-    "n": fractions.Fraction(1, 10**9),
-    "u": fractions.Fraction(1, 10**6),
-    "m": fractions.Fraction(1, 1000),
-    "": 1,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-}
-
-
-def quantity_value(text):
-    m = re.fullmatch(r"([+-]?[0-9.]+)(.*)", str(text))
-    number, suffix = fractions.Fraction(m[1]), m[2]
-    if suffix[:1] in ("e", "E") and suffix not in SUFFIX:
-        return number * fractions.Fraction(10) ** int(suffix[1:])
-    return number * SUFFIX[suffix]
 
 
 def differences(want, have, path="", in_quantities=False):
@@ -179,7 +152,7 @@ def differences(want, have, path="", in_quantities=False):
         and QUANTITY.match(str(want))
         and QUANTITY.match(str(have))
     ):
-        if quantity_value(want) == quantity_value(have):
+        if kubeapi.quantity(want) == kubeapi.quantity(have):
             return []
     if want != have:
         return [f"{path}: {json.dumps(want)[:80]} became {json.dumps(have)[:80]}"]

@@ -7,9 +7,11 @@ list-then-watch pattern of client-go's informers (`Informer`). Only PyYAML is ne
 """
 
 import base64
+import fractions
 import http.client
 import json
 import os
+import re
 import ssl
 import sys
 import threading
@@ -252,3 +254,36 @@ def wait_for(what, predicate, timeout, interval=0.2):
         if time.time() > deadline:
             raise TimeoutError(f"{what} (after {timeout} s; last: {last})")
         time.sleep(interval)
+
+
+# --- Quantities -------------------------------------------------------------------------------
+
+SUFFIXES = {
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+    "Ei": 2**60,
+    "n": fractions.Fraction(1, 10**9),
+    "u": fractions.Fraction(1, 10**6),
+    "m": fractions.Fraction(1, 1000),
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+}
+
+
+def quantity(text):
+    """A Kubernetes quantity ("1500m", "2Gi", "1e3") as an exact Fraction."""
+    m = re.fullmatch(r"([+-]?[0-9.]+)(e[+-]?[0-9]+|E[+-]?[0-9]+|[KMGTPE]i|[numkMGTPE]?)", str(text))
+    if not m:
+        raise ValueError(f"not a quantity: {text!r}")
+    number = fractions.Fraction(m[1])
+    if m[2][:1] in ("e", "E") and len(m[2]) > 1 and m[2] not in SUFFIXES:
+        return number * fractions.Fraction(10) ** int(m[2][1:])
+    return number * SUFFIXES[m[2]]

@@ -68,7 +68,6 @@ No generated command is rewritten.
 """
 
 import argparse
-import fractions
 import ipaddress
 import json
 import math
@@ -109,37 +108,6 @@ class ConfigError(Exception):
 
 
 # --- Quantities and the `$(VAR)` expansion ---------------------------------------------------
-
-SUFFIXES = {
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "Pi": 2**50,
-    "Ei": 2**60,
-    "n": fractions.Fraction(1, 10**9),
-    "u": fractions.Fraction(1, 10**6),
-    "m": fractions.Fraction(1, 1000),
-    "": 1,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-}
-
-
-def quantity(text):
-    """A Kubernetes quantity ("1500m", "2Gi", "1e3") as an exact Fraction."""
-    m = re.fullmatch(r"([+-]?[0-9.]+)(e[+-]?[0-9]+|E[+-]?[0-9]+|[KMGTPE]i|[numkMGTPE]?)", str(text))
-    if not m:
-        raise ValueError(f"not a quantity: {text!r}")
-    number = fractions.Fraction(m[1])
-    if m[2][:1] in ("e", "E") and len(m[2]) > 1 and m[2] not in SUFFIXES:
-        return number * fractions.Fraction(10) ** int(m[2][1:])
-    return number * SUFFIXES[m[2]]
-
 
 def expand(text, lookup):
     """Kubernetes' `$(VAR)` expansion (third_party/forked/golang/expansion): `$$` is `$`,
@@ -212,8 +180,8 @@ def resource_value(pod, container_name, ref, allocatable):
     value = (resources.get(kind) or {}).get(resource)
     if value is None and kind == "limits":
         value = allocatable.get(resource)
-    amount = quantity(value if value is not None else "0")
-    divisor = quantity(ref.get("divisor") or "1") or 1  # the API server defaults it to "0"
+    amount = kubeapi.quantity(value if value is not None else "0")
+    divisor = kubeapi.quantity(ref.get("divisor") or "1") or 1  # the API server defaults it to "0"
     return str(math.ceil(amount / divisor))
 
 
@@ -489,7 +457,7 @@ class Volumes:
                 spec = volume["emptyDir"] or {}
                 if spec.get("medium") == "Memory" and path not in self.tmpfs:
                     size = spec.get("sizeLimit")
-                    options = f"size={int(quantity(size))}" if size else "size=50%"
+                    options = f"size={int(kubeapi.quantity(size))}" if size else "size=50%"
                     subprocess.run(
                         ["mount", "-t", "tmpfs", "-o", options, "tmpfs", path], check=True
                     )

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import kubeapi  # noqa: E402
 import kubelet  # noqa: E402
 
 
@@ -78,12 +79,12 @@ def test_expands_like_kubernetes(text, want):
     ],
 )
 def test_reads_quantities(text, value):
-    assert kubelet.quantity(text) == value
+    assert kubeapi.quantity(text) == value
 
 
 def test_refuses_a_bad_quantity():
     with pytest.raises(ValueError):
-        kubelet.quantity("1.5 cores")
+        kubeapi.quantity("1.5 cores")
 
 
 @pytest.mark.parametrize(
