@@ -28,8 +28,9 @@ The styles are the writers Kubernetes YAML comes from:
 
 Only the RayCluster document of each sample is kept (the samples also carry ConfigMaps and
 Secrets, which a RayCluster schema would reject). Each copy gets a unique `metadata.name`
-(`<sample name, cut to 40 characters>-<number>`) and a namespace (`team-0` .. `team-6`) when
-the sample has none, so objects never collide across copies.
+(`<sample name, cut to 40 characters>-<number>`), so does a head Service the sample names
+itself (`headService.metadata.name`), and each copy gets a namespace (`team-0` .. `team-6`)
+when the sample has none, so objects never collide across copies.
 
 "Clean" is decided by running `raycc compile` on each candidate (--raycc BIN): the stream and
 file sets must compile without errors, or raycc would emit nothing and the throughput figure
@@ -105,7 +106,29 @@ def vary(doc, number):
     if not any(re.match(r"^  namespace:", l) for l in block):
         namespace = f"team-{number % 7}"
         block.insert(0, f"  namespace: {namespace}\n")
-    return "".join(lines[: start + 1] + block + lines[end:]), name, namespace
+    lines = lines[: start + 1] + block + lines[end:]
+    names = [name, *rename_head_service(lines, number)]
+    return "".join(lines), names, namespace
+
+
+def rename_head_service(lines, number):
+    """Gives a head Service the sample names itself (`headService.metadata.name`) a name of this
+    copy, in place, so that copies do not collide (RC318); returns the names given."""
+    for i, line in enumerate(lines):
+        m = re.match(r"^( +)headService:\s*$", line)
+        if not m:
+            continue
+        for j in range(i + 1, len(lines)):
+            inner = lines[j]
+            if inner.strip() and not inner.startswith(m.group(1) + " "):
+                break
+            found = re.match(r"^( +)name:\s*(\S+)\s*$", inner)
+            if found:
+                base = found.group(2).strip("'\"")[:40].rstrip("-")
+                renamed = f"{base}-{number:05d}"
+                lines[j] = f"{found.group(1)}name: {renamed}\n"
+                return [renamed]
+    return []
 
 
 # --- The go style: PyYAML's emitter set up the way go-yaml v2 writes ----------------------------
@@ -244,14 +267,16 @@ class Template:
     replacing that copy's name and namespace."""
 
     def __init__(self, style, doc):
-        text, self.name, self.namespace = vary(doc, TEMPLATE_NUMBER)
+        text, self.names, self.namespace = vary(doc, TEMPLATE_NUMBER)
         self.text = render(style, text)
-        for token in filter(None, [self.name, self.namespace]):
+        for token in filter(None, [*self.names, self.namespace]):
             if len(re.findall(rf"(?<![\w.-]){re.escape(token)}(?![\w.-])", self.text)) != 1:
                 sys.exit(f"{style}: `{token}` is not written exactly once")
 
     def copy(self, number):
-        text = self.text.replace(self.name, self.name[:-5] + f"{number:05d}")
+        text = self.text
+        for name in self.names:
+            text = text.replace(name, name[:-5] + f"{number:05d}")
         if self.namespace:
             text = re.sub(rf"(?<![\w.-]){self.namespace}(?![\w.-])", f"team-{number % 7}", text)
         return text

@@ -43,6 +43,14 @@ pub fn emit(docs: &[Value]) -> String {
     out
 }
 
+/// The largest buffer [`Stream::push`] keeps on a thread between documents.
+const MAX_KEPT_SCRATCH: usize = 1 << 20;
+
+thread_local! {
+    /// Where [`Stream::push`] writes a document before copying it into its piece.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// A YAML stream kept in the pieces it was written in (one per document), so that a stream of
 /// any size grows without being copied into ever larger buffers. [`Stream::pieces`] gives the
 /// text in order; [`std::fmt::Display`] (and so `to_string`) joins it.
@@ -54,9 +62,22 @@ pub struct Stream {
 
 impl Stream {
     /// Appends one document: `---` and the document.
+    ///
+    /// The document is written into a buffer kept for the thread, then copied into a piece
+    /// of exactly its length: a string grown while writing holds up to twice what it needs,
+    /// which for a stream held until the end of a run is most of its memory beyond the text.
     pub fn push(&mut self, value: &Value) {
-        let mut piece = String::new();
-        write_document(&mut piece, value);
+        let piece = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            scratch.clear();
+            write_document(&mut scratch, value);
+            let piece = scratch.as_str().to_owned();
+            // A single huge document does not stay on the thread after it.
+            if scratch.capacity() > MAX_KEPT_SCRATCH {
+                *scratch = String::new();
+            }
+            piece
+        });
         self.len += piece.len();
         self.pieces.push(piece);
     }
@@ -438,6 +459,19 @@ pub(crate) mod tests {
         assert_eq!(stream.len(), emit(&docs[..1]).len());
         stream.truncate(7);
         assert_eq!(stream.mark(), 1);
+    }
+
+    #[test]
+    fn a_stream_holds_each_piece_in_exactly_its_length() {
+        let mut stream = Stream::default();
+        let big = json!({"data": {"text": "x".repeat(3 * MAX_KEPT_SCRATCH)}});
+        for doc in [json!({"a": "b".repeat(1000)}), big, json!({"c": 1})] {
+            stream.push(&doc);
+        }
+        for piece in &stream.pieces {
+            assert_eq!(piece.capacity(), piece.len());
+        }
+        assert!(SCRATCH.with(|s| s.borrow().capacity()) <= MAX_KEPT_SCRATCH);
     }
 
     /// Strings a careless emitter writes so that a YAML 1.1 reader gets something else back.

@@ -3,9 +3,15 @@
 //!
 //! Takes one document as a `serde_json::Value`; returns every violation as a [`Finding`]
 //! located by JSON Pointer, sorted and deduplicated, with a message in the user's terms (the
-//! value found, the allowed values, the known field names and the closest one) and a fix. The
-//! validator is compiled once per process from [`SCHEMA_JSON`], offline. Never reads files,
-//! never stops at the first violation, and never reports a pointer that is not in the input.
+//! value found, the allowed values, the known field names and the closest one) and a fix.
+//!
+//! Two validators of the same schema do this. One is generated from [`SCHEMA_JSON`] when raycc
+//! is built and only says whether a document is valid: it needs nothing at run time, so a
+//! valid document costs no more than reading it. The other, jsonschema's run-time validator,
+//! is compiled once per process, offline, when a document is invalid, and reports every
+//! violation. The unit tests check that both accept and reject the same documents. Never
+//! reads files, never stops at the first violation, and never reports a pointer that is not
+//! in the input.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -38,9 +44,25 @@ const MAX_WALK_DEPTH: usize = 16;
 /// the unit tests of this module rule out.
 #[must_use]
 pub fn check(document: &Value) -> Vec<Finding> {
+    if Generated::is_valid(document) {
+        return Vec::new();
+    }
     let compiled = compiled();
     findings(&compiled.validator, &compiled.schema, document)
 }
+
+/// The validator of the embedded schema, generated from `schemas/raycluster.schema.json` when
+/// raycc is built, with the options of [`compile`]. It answers whether a document is valid
+/// without reading, compiling or checking any schema at run time. Its errors are not used:
+/// it reports fewer than the run-time validator where one keyword's failure implies another's
+/// (a `type` and an `enum` of the same value), and findings name every violation.
+#[jsonschema::validator(
+    path = "schemas/raycluster.schema.json",
+    validate_formats = true,
+    pattern_options = { engine = regex },
+    methods = { is_valid = true, validate = false, iter_errors = false }
+)]
+struct Generated;
 
 /// Runs `validator` (compiled from `schema`) on `document` and maps every error.
 fn findings(validator: &Validator, schema: &Value, document: &Value) -> Vec<Finding> {
@@ -603,6 +625,109 @@ mod tests {
              first check {first:?}, next check {second:?}",
             SCHEMA_JSON.len()
         );
+    }
+
+    /// Every document of the fixtures, the goldens and the KubeRay samples (when they are
+    /// there). The fuzz corpus is left out: thousands of files that take most of a minute to
+    /// read in a debug build, mostly not RayClusters.
+    fn every_test_document() -> Vec<Value> {
+        let mut documents = Vec::new();
+        let mut dirs = crate::parse::tests::input_dirs();
+        dirs.retain(|d| !d.ends_with("fuzz/corpus/compile"));
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for path in entries.filter_map(|e| Some(e.ok()?.path())) {
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(docs) = crate::parse::parse(&std::fs::read(&path).unwrap()) {
+                    documents.extend(docs.into_iter().map(|d| d.value));
+                }
+            }
+        }
+        documents
+    }
+
+    /// `doc` with one change at a time: each scalar replaced by values of other types and
+    /// shapes, and each object given a field no schema names.
+    fn variants(doc: &Value) -> Vec<Value> {
+        fn walk(node: &Value, pointer: &str, out: &mut Vec<(String, Value)>) {
+            match node {
+                Value::Object(map) => {
+                    out.push((child(pointer, "zzUnknownField"), json!(1)));
+                    for (k, v) in map {
+                        walk(v, &child(pointer, k), out);
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, &format!("{pointer}/{i}"), out);
+                    }
+                }
+                _ => {
+                    for value in [
+                        json!("x y"),
+                        json!(-1),
+                        json!(4_294_967_296_i64),
+                        json!(true),
+                        json!({}),
+                        json!(["a"]),
+                    ] {
+                        out.push((pointer.to_string(), value));
+                    }
+                }
+            }
+        }
+        let mut changes = Vec::new();
+        walk(doc, "", &mut changes);
+        changes
+            .into_iter()
+            .map(|(pointer, value)| {
+                let mut variant = doc.clone();
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                let key = key.replace("~1", "/").replace("~0", "~");
+                match variant.pointer_mut(parent).unwrap() {
+                    Value::Object(map) => {
+                        map.insert(key, value);
+                    }
+                    Value::Array(items) => items[key.parse::<usize>().unwrap()] = value,
+                    _ => unreachable!("{parent} is a container"),
+                }
+                variant
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_generated_validator_accepts_exactly_what_the_run_time_validator_accepts() {
+        let run_time = &compiled().validator;
+        let mut outcomes = [0_usize; 2];
+        let documents = every_test_document();
+        let clusters = documents
+            .iter()
+            .filter(|d| d["kind"] == "RayCluster" && run_time.is_valid(d));
+        // Every third valid cluster, up to 15 of them: changing every field of all of them
+        // would take minutes in a debug build.
+        let changed: Vec<Value> = clusters.step_by(3).take(15).flat_map(variants).collect();
+        for doc in documents.iter().chain(&changed) {
+            let valid = run_time.is_valid(doc);
+            assert_eq!(Generated::is_valid(doc), valid, "{doc}");
+            outcomes[usize::from(valid)] += 1;
+        }
+        // Both answers are reached, often.
+        assert!(outcomes[0] > 1000 && outcomes[1] > 100, "{outcomes:?}");
+    }
+
+    #[test]
+    fn a_valid_document_is_checked_without_the_run_time_validator() {
+        // The generated validator answers for a valid document, so its check is the run-time
+        // validator's empty list; an invalid one gets the run-time validator's findings.
+        assert_eq!(check(&minimal()), vec![]);
+        assert!(compiled().validator.is_valid(&minimal()));
+        let invalid = with("/spec/workerGroupSpecs/0/replicas", json!("abc"));
+        assert!(!Generated::is_valid(&invalid));
+        assert_eq!(only(&check(&invalid)).code, Code::WrongType);
     }
 
     #[test]
