@@ -51,46 +51,69 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
-/// A YAML stream kept in the pieces it was written in (one per document), so that a stream of
-/// any size grows without being copied into ever larger buffers. [`Stream::pieces`] gives the
-/// text in order; [`std::fmt::Display`] (and so `to_string`) joins it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The most a block of a [`Stream`] holds, unless one document is larger.
+const BLOCK: usize = 1 << 20;
+
+/// A YAML stream kept as pieces (one per document) written one after the other into blocks of
+/// up to a MiB, so that a stream of any size grows without being copied into ever larger
+/// buffers, and a stream held until the end of a run takes little more memory than its text.
+/// [`Stream::pieces`] gives the text in order; [`std::fmt::Display`] (and so `to_string`)
+/// joins it.
+#[derive(Clone, Debug, Default)]
 pub struct Stream {
-    pieces: Vec<String>,
+    /// The text. A block is never written beyond its capacity, so it is never reallocated.
+    blocks: Vec<String>,
+    /// Each piece: its block, and where it starts and ends there.
+    pieces: Vec<(usize, usize, usize)>,
     len: usize,
 }
 
 impl Stream {
     /// Appends one document: `---` and the document.
-    ///
-    /// The document is written into a buffer kept for the thread, then copied into a piece
-    /// of exactly its length: a string grown while writing holds up to twice what it needs,
-    /// which for a stream held until the end of a run is most of its memory beyond the text.
     pub fn push(&mut self, value: &Value) {
-        let piece = SCRATCH.with(|scratch| {
+        SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             scratch.clear();
             write_document(&mut scratch, value);
-            let piece = scratch.as_str().to_owned();
+            self.add(&scratch);
             // A single huge document does not stay on the thread after it.
             if scratch.capacity() > MAX_KEPT_SCRATCH {
                 *scratch = String::new();
             }
-            piece
         });
-        self.len += piece.len();
-        self.pieces.push(piece);
     }
 
     /// Appends another stream.
-    pub fn append(&mut self, other: Self) {
-        self.len += other.len;
-        self.pieces.extend(other.pieces);
+    pub fn append(&mut self, other: &Self) {
+        for piece in other.pieces() {
+            self.add(piece);
+        }
+    }
+
+    /// Appends one piece: into the last block when it fits, else into a new one, as large as
+    /// the stream so far (so that small streams stay small) up to [`BLOCK`].
+    fn add(&mut self, piece: &str) {
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.capacity() - b.len() >= piece.len());
+        if !fits {
+            let capacity = piece.len().max(self.len.min(BLOCK));
+            self.blocks.push(String::with_capacity(capacity));
+        }
+        let index = self.blocks.len() - 1;
+        let block = &mut self.blocks[index];
+        let start = block.len();
+        block.push_str(piece);
+        self.pieces.push((index, start, block.len()));
+        self.len += piece.len();
     }
 
     /// The text, in order.
     pub fn pieces(&self) -> impl Iterator<Item = &str> {
-        self.pieces.iter().map(String::as_str)
+        self.pieces
+            .iter()
+            .map(|&(block, start, end)| &self.blocks[block][start..end])
     }
 
     /// The length of the text in bytes.
@@ -113,11 +136,25 @@ impl Stream {
 
     /// Drops every piece after the first `mark`.
     pub fn truncate(&mut self, mark: usize) {
-        for piece in self.pieces.drain(mark.min(self.pieces.len())..) {
-            self.len -= piece.len();
+        let Some(&(block, start, _)) = self.pieces.get(mark) else {
+            return;
+        };
+        for (_, start, end) in self.pieces.drain(mark..) {
+            self.len -= end - start;
         }
+        self.blocks.truncate(block + 1);
+        self.blocks[block].truncate(start);
     }
 }
+
+/// Two streams are equal when their text is, piece by piece, however it is laid out in blocks.
+impl PartialEq for Stream {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.pieces().eq(other.pieces())
+    }
+}
+
+impl Eq for Stream {}
 
 impl std::fmt::Display for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -449,7 +486,7 @@ pub(crate) mod tests {
         let mut rest = Stream::default();
         rest.push(&docs[1]);
         rest.push(&docs[2]);
-        stream.append(rest);
+        stream.append(&rest);
         let whole = emit(&docs);
         assert_eq!(stream.to_string(), whole);
         assert_eq!(stream.pieces().collect::<String>(), whole);
@@ -462,16 +499,40 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_stream_holds_each_piece_in_exactly_its_length() {
+    fn a_stream_takes_little_more_memory_than_its_text() {
         let mut stream = Stream::default();
-        let big = json!({"data": {"text": "x".repeat(3 * MAX_KEPT_SCRATCH)}});
-        for doc in [json!({"a": "b".repeat(1000)}), big, json!({"c": 1})] {
+        let mut expected = String::new();
+        for i in 0..3000 {
+            let doc = json!({"n": i, "text": "x".repeat(i % 5000)});
+            write_document(&mut expected, &doc);
             stream.push(&doc);
         }
-        for piece in &stream.pieces {
-            assert_eq!(piece.capacity(), piece.len());
-        }
+        // One document larger than a block, and streams appended.
+        let big = json!({"data": {"text": "y".repeat(3 * MAX_KEPT_SCRATCH)}});
+        write_document(&mut expected, &big);
+        let mut more = Stream::default();
+        more.push(&big);
+        more.push(&json!({"c": 1}));
+        write_document(&mut expected, &json!({"c": 1}));
+        stream.append(&more);
+        assert_eq!(stream.to_string(), expected);
+        assert_eq!(stream.len(), expected.len());
+        // Unused: a block's end where the next document did not fit (at most that document,
+        // unless it was larger than a block, as the big one is), and the last block's end.
+        let held: usize = stream.blocks.iter().map(String::capacity).sum();
+        let bound = stream.len() + stream.len() / 100 + 2 * BLOCK;
+        assert!(held <= bound, "{held} for {}", stream.len());
         assert!(SCRATCH.with(|s| s.borrow().capacity()) <= MAX_KEPT_SCRATCH);
+        // Equality is the text's, whatever the blocks.
+        let mut copy = Stream::default();
+        for piece in stream.pieces() {
+            let mut one = Stream::default();
+            one.add(piece);
+            copy.append(&one);
+        }
+        assert_eq!(copy, stream);
+        copy.truncate(10);
+        assert_ne!(copy, stream);
     }
 
     /// Strings a careless emitter writes so that a YAML 1.1 reader gets something else back.

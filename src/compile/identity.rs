@@ -8,7 +8,9 @@
 //! one in the namespace it will be applied to, which raycc cannot know, so it meets only other
 //! documents without one.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -16,12 +18,14 @@ use crate::build::Identity;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, Span};
 
-/// An object's identity in the API server.
+/// An object's identity in the API server. A large run holds one per output object until its
+/// end: what generated objects share (their group and kind, their cluster's namespace) is
+/// shared, not copied.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Key {
-    group: String,
-    kind: String,
-    namespace: Option<String>,
+    group: Cow<'static, str>,
+    kind: Cow<'static, str>,
+    namespace: Option<Arc<str>>,
     name: String,
 }
 
@@ -36,21 +40,21 @@ impl Key {
             .get("namespace")
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty());
-        Some(Key::new(api_version, kind, namespace, name))
+        Some(Key {
+            group: Cow::Owned(group(api_version).to_string()),
+            kind: Cow::Owned(kind.to_string()),
+            namespace: namespace.map(Arc::from),
+            name: name.to_string(),
+        })
     }
 
     /// The identity of a generated object.
-    pub(super) fn of_generated(id: &Identity, namespace: Option<&str>) -> Key {
-        Key::new(id.api_version, id.kind, namespace, &id.name)
-    }
-
-    fn new(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Key {
-        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    pub(super) fn of_generated(id: &Identity, namespace: Option<&Arc<str>>) -> Key {
         Key {
-            group: group.to_string(),
-            kind: kind.to_string(),
-            namespace: namespace.map(str::to_string),
-            name: name.to_string(),
+            group: Cow::Borrowed(group(id.api_version)),
+            kind: Cow::Borrowed(id.kind),
+            namespace: namespace.cloned(),
+            name: id.name.clone(),
         }
     }
 
@@ -63,24 +67,29 @@ impl Key {
     }
 }
 
+/// The API group of an `apiVersion`: empty for the core group (`v1`).
+fn group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(g, _)| g)
+}
+
 /// One output document at its source.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Placed {
     /// Its identity.
     pub(super) key: Key,
     /// The input it came from.
-    pub(super) file: String,
+    pub(super) file: Arc<str>,
     /// The RayCluster's name, or the document's own, in that input.
     pub(super) span: Option<Span>,
     /// The RayCluster it was generated from, or none when it was passed through.
-    pub(super) cluster: Option<String>,
+    pub(super) cluster: Option<Arc<str>>,
 }
 
 impl Placed {
     fn source(&self) -> String {
         let place = match self.span {
             Some(s) => format!("{}:{}:{}", self.file, s.line, s.column),
-            None => self.file.clone(),
+            None => self.file.to_string(),
         };
         match &self.cluster {
             Some(c) => format!("generated from RayCluster {c} ({place})"),
@@ -121,7 +130,7 @@ pub(super) fn collisions(placed: &[Placed]) -> Vec<Diagnostic> {
                 code: Code::DuplicateObject,
                 severity: Code::DuplicateObject.severity(),
                 message,
-                file: at.file.clone(),
+                file: at.file.to_string(),
                 span: at.span,
                 path: if at.cluster.is_some() {
                     "metadata.name".into()

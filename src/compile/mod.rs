@@ -147,7 +147,7 @@ impl Documents {
     fn append(&mut self, other: Documents) {
         match (&mut *self, other) {
             (Self::Values(docs), Self::Values(more)) => docs.extend(more),
-            (Self::Yaml(stream), Self::Yaml(more)) => stream.append(more),
+            (Self::Yaml(stream), Self::Yaml(more)) => stream.append(&more),
             (Self::Yaml(stream), Self::Values(more)) => {
                 for doc in &more {
                     stream.push(&doc.value);
@@ -158,7 +158,7 @@ impl Documents {
                 for doc in docs.iter() {
                     stream.push(&doc.value);
                 }
-                stream.append(more);
+                stream.append(&more);
                 *self = Self::Yaml(stream);
             }
         }
@@ -334,9 +334,10 @@ fn compile_input(
 /// `keep` says, and its diagnostics, located and sorted by position.
 fn add_document(out: &mut Output, doc: Document, name: &str, opts: &Options, keep: Keep) {
     let (compiled, findings, generated) = compile_value(doc.value, opts, keep != Keep::Diagnostics);
+    let file: std::sync::Arc<str> = name.into();
     let place = |key, cluster| identity::Placed {
         key,
-        file: name.to_string(),
+        file: file.clone(),
         span: doc.spans.value("/metadata/name"),
         cluster,
     };
@@ -344,10 +345,12 @@ fn add_document(out: &mut Output, doc: Document, name: &str, opts: &Options, kee
         Compiled::Generated(objects) => {
             out.clusters += 1;
             if let Some(g) = generated {
+                let cluster: std::sync::Arc<str> = g.cluster.into();
+                let namespace: Option<std::sync::Arc<str>> = g.namespace.map(Into::into);
                 out.placed.extend(g.identities.iter().map(|id| {
                     place(
-                        identity::Key::of_generated(id, g.namespace.as_deref()),
-                        Some(g.cluster.clone()),
+                        identity::Key::of_generated(id, namespace.as_ref()),
+                        Some(cluster.clone()),
                     )
                 }));
             }
