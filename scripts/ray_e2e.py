@@ -34,9 +34,11 @@ the head Pod. Then it checks:
   Pod's RAY_CLOUD_INSTANCE_ID and RAY_NODE_TYPE_NAME;
 - deleting the workloads stops every process of their Pods.
 
-No generated command or env value is rewritten. What the stand-in provides in place of the
-`rayproject/ray` image: the virtualenv holding `ray[default]` (the same version) first on PATH,
-and RAY_USAGE_STATS_ENABLED=0 beneath the container's env (the Pods have no network). The
+No generated command or env value is rewritten; what the 1.20 control plane cannot read (a
+StatefulSet's persistentVolumeClaimRetentionPolicy, see kubeapi.downgrade) is left out before
+applying, and the run says so. What the stand-in provides in place of the `rayproject/ray`
+image: the virtualenv holding `ray[default]` (the same version) first on PATH, and
+RAY_USAGE_STATS_ENABLED=0 beneath the container's env (the Pods have no network). The
 stand-in starts one Pod's containers at a time (`--serial-starts`), each once the previous Pod
 is Ready: `ray start` gives a new node a fixed 30 s to register, which nodes starting together
 can miss on two busy cores.
@@ -376,10 +378,18 @@ class Run:
             return
         objects = [o for o in yaml.safe_load_all(compiled.stdout) if o]
         manifests = compiled.stdout
+        notes = [
+            f"{o['kind']} {o['metadata'].get('name')}: {note}"
+            for o in objects
+            for note in kubeapi.downgrade(o)
+        ]
+        for note in notes:
+            print(f"     {tag}: for Kubernetes 1.20, {note}")
         if self.args.drop_init_env:
             drop_init_env(objects, self.args.drop_init_env)
-            manifests = yaml.safe_dump_all(objects, sort_keys=False)
             print(f"     {tag}: init containers run without {self.args.drop_init_env}")
+        if notes or self.args.drop_init_env:
+            manifests = yaml.safe_dump_all(objects, sort_keys=False)
         plan = workloads(objects)
         heads = [w for w in plan if w[4]]
         total = sum(w[1] for w in plan)
