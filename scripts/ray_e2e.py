@@ -80,6 +80,7 @@ SELECTOR = "app.kubernetes.io/created-by=raycc"
 READY_TIMEOUT = 300  # every Pod of a cluster Running and Ready
 AUTH_ENV = {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
 TASK_TIMEOUT = 60
+STARTED_TIMEOUT = 60  # a Ready Pod's `ray start` says it started
 STOP_TIMEOUT = 120
 
 
@@ -314,6 +315,18 @@ class Run:
     def log(self, pod, container, attempt=0):
         return read(os.path.join(self.pod_dir(pod), "logs", f"{container}-{attempt}.log"))
 
+    def started_log(self, pod, status):
+        """The log of the container's current attempt, once `ray start` has said it started
+        or STARTED_TIMEOUT has passed: a readiness probe can pass, on the raylet's health,
+        before `ray start` prints its last lines."""
+        deadline = time.time() + STARTED_TIMEOUT
+        while True:
+            log = self.log(pod, status.get("name", ""), status.get("restartCount", 0))
+            running = "running" in status.get("state", {})
+            if STARTED in log or not running or time.time() > deadline:
+                return log
+            time.sleep(1)
+
     def restarts_explained(self, pod, status):
         """Every earlier attempt of the container ended at Ray's fixed 30 s deadline for a new
         node to register, which nodes starting together can miss on two busy cores (the
@@ -499,7 +512,7 @@ class Run:
                     f"state {init['state']}:\n{tail(log)}",
                 )
             ray = status.get("containerStatuses", [{}])[0]
-            log = self.log(p, ray.get("name", ""), ray.get("restartCount", 0))
+            log = self.started_log(p, ray)
             check(
                 "running" in ray.get("state", {}) and STARTED in log,
                 f"{tag}: {name} `ray start` runs",
