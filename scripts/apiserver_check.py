@@ -201,52 +201,6 @@ def identity(obj):
     )
 
 
-def pod_specs(obj):
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "Pod":
-        return [spec]
-    template = spec.get("template") or (spec.get("jobTemplate") or {}).get("spec", {}).get(
-        "template"
-    )
-    return [template["spec"]] if template and template.get("spec") else []
-
-
-def downgrade(obj):
-    """Rewrites what a 1.20 server (and kubectl's check against its schema) cannot read but a
-    current one can; returns what was changed."""
-    notes = []
-    for spec in pod_specs(obj):
-        holders = [("Pod", spec)] + [
-            (f"container {c.get('name')}", c)
-            for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
-        ]
-        for where, holder in holders:
-            context = holder.get("securityContext") or {}
-            if "appArmorProfile" in context:
-                del context["appArmorProfile"]
-                notes.append(f"{where} securityContext.appArmorProfile (1.30) left out")
-    if obj.get("kind") == "StatefulSet" and "serviceName" not in obj.get("spec", {}):
-        obj["spec"]["serviceName"] = ""
-        notes.append('spec.serviceName (required by the 1.20 schema, optional today) set to ""')
-    if obj.get("kind") == "StatefulSet" and obj["spec"].pop(
-        "persistentVolumeClaimRetentionPolicy", None
-    ):
-        notes.append("spec.persistentVolumeClaimRetentionPolicy (1.23) left out")
-    claims = [obj["spec"]] if obj.get("kind") == "PersistentVolumeClaim" else []
-    templates = (obj.get("spec") or {}).get("volumeClaimTemplates") or []
-    claims += [t.get("spec") or {} for t in templates]
-    for spec in pod_specs(obj):
-        for volume in spec.get("volumes") or []:
-            template = (volume.get("ephemeral") or {}).get("volumeClaimTemplate") or {}
-            claims.append(template.get("spec") or {})
-    for claim in claims:
-        modes = claim.get("accessModes") or []
-        if "ReadWriteOncePod" in modes:
-            claim["accessModes"] = [m.replace("ReadWriteOncePod", "ReadWriteOnce") for m in modes]
-            notes.append("accessModes ReadWriteOncePod (1.22) checked as ReadWriteOnce")
-    return notes
-
-
 def for_120(objects, served):
     """The copy a 1.20 server can check, the conversions made, and the objects left out
     because the server does not serve their kind (custom resources without their CRD)."""
@@ -261,7 +215,7 @@ def for_120(objects, served):
             notes.append(
                 f"HorizontalPodAutoscaler {obj['metadata']['name']}: autoscaling/v2 -> v2beta2"
             )
-        for note in downgrade(obj):
+        for note in kubeapi.downgrade(obj):
             notes.append(f"{obj['kind']} {obj['metadata'].get('name')}: {note}")
         if (obj.get("apiVersion"), obj.get("kind")) not in served:
             left_out.append(obj)

@@ -4,6 +4,8 @@ scripts/control-plane.sh: the kubelet stand-in (scripts/kubelet.py) and the chec
 It reads a kubeconfig (server, certificate authority, bearer token: what control-plane.sh
 writes), sends JSON over HTTPS with the standard library, and follows a collection with the
 list-then-watch pattern of client-go's informers (`Informer`). Only PyYAML is needed besides.
+`downgrade` rewrites the fields of a manifest that the 1.20 control plane cannot read (for the
+checks that apply raycc's output to it).
 """
 
 import base64
@@ -287,3 +289,52 @@ def quantity(text):
     if m[2][:1] in ("e", "E") and len(m[2]) > 1 and m[2] not in SUFFIXES:
         return number * fractions.Fraction(10) ** int(m[2][1:])
     return number * SUFFIXES[m[2]]
+
+
+# --- What Kubernetes 1.20 cannot read ---------------------------------------------------------
+
+
+def pod_specs(obj):
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "Pod":
+        return [spec]
+    template = spec.get("template") or (spec.get("jobTemplate") or {}).get("spec", {}).get(
+        "template"
+    )
+    return [template["spec"]] if template and template.get("spec") else []
+
+
+def downgrade(obj):
+    """Rewrites what a 1.20 server (and kubectl's check against its schema) cannot read but a
+    current one can; returns what was changed."""
+    notes = []
+    for spec in pod_specs(obj):
+        holders = [("Pod", spec)] + [
+            (f"container {c.get('name')}", c)
+            for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
+        ]
+        for where, holder in holders:
+            context = holder.get("securityContext") or {}
+            if "appArmorProfile" in context:
+                del context["appArmorProfile"]
+                notes.append(f"{where} securityContext.appArmorProfile (1.30) left out")
+    if obj.get("kind") == "StatefulSet" and "serviceName" not in obj.get("spec", {}):
+        obj["spec"]["serviceName"] = ""
+        notes.append('spec.serviceName (required by the 1.20 schema, optional today) set to ""')
+    if obj.get("kind") == "StatefulSet" and obj["spec"].pop(
+        "persistentVolumeClaimRetentionPolicy", None
+    ):
+        notes.append("spec.persistentVolumeClaimRetentionPolicy (1.23) left out")
+    claims = [obj["spec"]] if obj.get("kind") == "PersistentVolumeClaim" else []
+    templates = (obj.get("spec") or {}).get("volumeClaimTemplates") or []
+    claims += [t.get("spec") or {} for t in templates]
+    for spec in pod_specs(obj):
+        for volume in spec.get("volumes") or []:
+            template = (volume.get("ephemeral") or {}).get("volumeClaimTemplate") or {}
+            claims.append(template.get("spec") or {})
+    for claim in claims:
+        modes = claim.get("accessModes") or []
+        if "ReadWriteOncePod" in modes:
+            claim["accessModes"] = [m.replace("ReadWriteOncePod", "ReadWriteOnce") for m in modes]
+            notes.append("accessModes ReadWriteOncePod (1.22) checked as ReadWriteOnce")
+    return notes

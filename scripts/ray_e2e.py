@@ -32,11 +32,24 @@ the head Pod. Then it checks:
 - `ray status` in each Pod's environment (through `kubelet.py exec`) lists every node;
 - a task pinned by each declared custom resource and label runs in its group, and sees its
   Pod's RAY_CLOUD_INSTANCE_ID and RAY_NODE_TYPE_NAME;
+- where a Ray container's `ray start` spills objects (`--object-spilling-directory`) to a
+  directory on a claim (a per-Pod claim of a StatefulSet: `<template>-<pod>`): a detached actor
+  pinned to the Pod's node fills its object store twice over and keeps the objects; the spilled
+  files must be in the folder the stand-in keeps for that claim, at least the bytes that cannot
+  be in memory, and none in the Pod's /tmp, where Ray spills by default;
+- where the head's GCS keeps its state in RocksDB (`RAY_gcs_storage=rocksdb`): the storage path
+  is on a claim whose folder holds the database; a driver writes an internal KV key and a
+  detached named actor; the head Pod is deleted, its StatefulSet creates it again on the same
+  claim and the new head must become Ready; then the key must read back, the actor be found by
+  name and answer with its value, and every worker stay the same live Ray node (a task pinned
+  to it runs), its container never restarted;
 - deleting the workloads stops every process of their Pods.
 
-No generated command or env value is rewritten. What the stand-in provides in place of the
-`rayproject/ray` image: the virtualenv holding `ray[default]` (the same version) first on PATH,
-and RAY_USAGE_STATS_ENABLED=0 beneath the container's env (the Pods have no network). The
+No generated command or env value is rewritten; what the 1.20 control plane cannot read (a
+StatefulSet's persistentVolumeClaimRetentionPolicy, see kubeapi.downgrade) is left out before
+applying, and the run says so. What the stand-in provides in place of the `rayproject/ray`
+image: the virtualenv holding `ray[default]` (the same version) first on PATH, and
+RAY_USAGE_STATS_ENABLED=0 beneath the container's env (the Pods have no network). The
 stand-in starts one Pod's containers at a time (`--serial-starts`), each once the previous Pod
 is Ready: `ray start` gives a new node a fixed 30 s to register, which nodes starting together
 can miss on two busy cores.
@@ -46,7 +59,8 @@ Usage: python ray_e2e.py --raycc BIN --kubectl BIN --image-path DIR [--state DIR
        [--drop-init-env NAME]... [--ready-timeout SECONDS] FIXTURE...
 `--drop-init-env` removes env NAME from every init container before applying: a regression,
 to see the run fail.
-`python ray_e2e.py inspect REQUEST` is the part that uses the Ray API, run inside the head Pod.
+`python ray_e2e.py inspect|spill|remember|recall REQUEST` are the parts that use the Ray API,
+run inside the head Pod.
 """
 
 import argparse
@@ -78,7 +92,9 @@ SELECTOR = "app.kubernetes.io/created-by=raycc"
 READY_TIMEOUT = 300  # every Pod of a cluster Running and Ready
 AUTH_ENV = {"RAY_AUTH_MODE", "RAY_AUTH_TOKEN"}
 TASK_TIMEOUT = 60
+STARTED_TIMEOUT = 60  # a Ready Pod's `ray start` says it started
 STOP_TIMEOUT = 120
+E2E_NAMESPACE = "raycc-e2e"  # the Ray namespace of the e2e's actors and KV keys
 
 
 class Checks:
@@ -270,6 +286,61 @@ def head_service(objects, head_labels):
     return None, []
 
 
+def claim_path(pod_spec, container, path):
+    """(claim, folder inside it) holding `path` of `container` in a Pod: the deepest mount that
+    holds the path, when its volume is a persistentVolumeClaim (as the StatefulSet controller
+    gives each Pod its volumeClaimTemplates entries: claim `<template>-<pod>`). None otherwise."""
+    path = os.path.normpath(path)
+    best = None
+    for m in container.get("volumeMounts") or []:
+        mount = os.path.normpath(m["mountPath"])
+        if os.path.commonpath([path, mount]) == mount and (
+            best is None or len(mount) > len(os.path.normpath(best["mountPath"]))
+        ):
+            best = m
+    if best is None:
+        return None
+    volume = next((v for v in pod_spec.get("volumes") or [] if v["name"] == best["name"]), {})
+    claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+    if not claim:
+        return None
+    inside = os.path.relpath(path, os.path.normpath(best["mountPath"]))
+    return claim, os.path.normpath(os.path.join(best.get("subPath") or "", inside))
+
+
+def spill_directory(container):
+    """The directory the Ray container's `ray start` spills objects to
+    (`--object-spilling-directory`), or None."""
+    try:
+        return ray_start_flags(bash_script(container)).get("object-spilling-directory") or None
+    except (ValueError, StopIteration):
+        return None
+
+
+def gcs_storage_path(container):
+    """The path of the GCS's RocksDB when the container runs it (`RAY_gcs_storage=rocksdb`), or
+    None."""
+    env = {e["name"]: e.get("value") for e in container.get("env") or []}
+    if env.get("RAY_gcs_storage") != "rocksdb":
+        return None
+    return env.get("RAY_gcs_storage_path") or ""
+
+
+def files_under(folder, name_prefix=""):
+    """{path: size} of the regular files below `folder` in a directory whose name starts with
+    `name_prefix` (anywhere below it)."""
+    out = {}
+    for root, _, names in os.walk(folder):
+        inside = os.path.relpath(root, folder).split(os.sep)
+        if name_prefix and not any(part.startswith(name_prefix) for part in inside):
+            continue
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                out[path] = os.path.getsize(path)
+    return out
+
+
 def number(value):
     return str(int(value)) if value == int(value) else str(value)
 
@@ -311,6 +382,18 @@ class Run:
 
     def log(self, pod, container, attempt=0):
         return read(os.path.join(self.pod_dir(pod), "logs", f"{container}-{attempt}.log"))
+
+    def started_log(self, pod, status):
+        """The log of the container's current attempt, once `ray start` has said it started
+        or STARTED_TIMEOUT has passed: a readiness probe can pass, on the raylet's health,
+        before `ray start` prints its last lines."""
+        deadline = time.time() + STARTED_TIMEOUT
+        while True:
+            log = self.log(pod, status.get("name", ""), status.get("restartCount", 0))
+            running = "running" in status.get("state", {})
+            if STARTED in log or not running or time.time() > deadline:
+                return log
+            time.sleep(1)
 
     def restarts_explained(self, pod, status):
         """Every earlier attempt of the container ended at Ray's fixed 30 s deadline for a new
@@ -376,10 +459,18 @@ class Run:
             return
         objects = [o for o in yaml.safe_load_all(compiled.stdout) if o]
         manifests = compiled.stdout
+        notes = [
+            f"{o['kind']} {o['metadata'].get('name')}: {note}"
+            for o in objects
+            for note in kubeapi.downgrade(o)
+        ]
+        for note in notes:
+            print(f"     {tag}: for Kubernetes 1.20, {note}")
         if self.args.drop_init_env:
             drop_init_env(objects, self.args.drop_init_env)
-            manifests = yaml.safe_dump_all(objects, sort_keys=False)
             print(f"     {tag}: init containers run without {self.args.drop_init_env}")
+        if notes or self.args.drop_init_env:
+            manifests = yaml.safe_dump_all(objects, sort_keys=False)
         plan = workloads(objects)
         heads = [w for w in plan if w[4]]
         total = sum(w[1] for w in plan)
@@ -489,7 +580,7 @@ class Run:
                     f"state {init['state']}:\n{tail(log)}",
                 )
             ray = status.get("containerStatuses", [{}])[0]
-            log = self.log(p, ray.get("name", ""), ray.get("restartCount", 0))
+            log = self.started_log(p, ray)
             check(
                 "running" in ray.get("state", {}) and STARTED in log,
                 f"{tag}: {name} `ray start` runs",
@@ -615,6 +706,155 @@ class Run:
                 f"{tag}: a task pinned by {task['what']} runs in group {task['group']}"
                 ", in its Pod's env",
                 outcome.get("error") or f"it ran in {meta.get('name')} and saw {env}",
+            )
+        pods = self.pods(ns)
+        for p in sorted(pods, key=lambda p: p["metadata"]["name"]):
+            self.spilling(tag, head, p)
+        self.head_restart(tag, ns, head, pods)
+
+    def claim_folder(self, pod, container, path):
+        """The folder the stand-in gives the claim that holds `path` in the Pod's container,
+        with the claim's name; None when no claim holds it."""
+        on = claim_path(pod["spec"], container, path)
+        if on is None:
+            return None, None
+        claim, inside = on
+        folder = os.path.join(self.state, "claims", pod["metadata"]["namespace"], claim, inside)
+        return os.path.normpath(folder), claim
+
+    def spilling(self, tag, head, pod):
+        """A Ray container whose `ray start` spills to a directory on a claim: a detached actor
+        pinned to the Pod's node fills its object store twice over and keeps the objects, so
+        Ray must spill at least the store's size. The spilled files must be in that node's
+        folder, `ray_spilled_objects_<node id>`, in the folder the stand-in keeps for the claim
+        (at least the bytes that cannot be in memory), and none in the Pod's /tmp, where Ray
+        spills by default."""
+        container = pod["spec"]["containers"][0]
+        directory = spill_directory(container)
+        if directory is None:
+            return
+        name = pod["metadata"]["name"]
+        folder, claim = self.claim_folder(pod, container, directory)
+        if not self.checks.check(
+            folder, f"{tag}: {name} spills to {directory}, on a claim", "no claim holds it"
+        ):
+            return
+        t0 = time.time()
+        answer = self.ask_ray(
+            head, {"ip": pod["status"]["podIP"], "name": f"spill-{name}"}, "spill", 180
+        )
+        seconds = time.time() - t0
+        node = answer.get("node_id", "")
+        spilled = files_under(os.path.join(folder, f"ray_spilled_objects_{node}"))
+        in_tmp = files_under(os.path.join(self.pod_dir(pod), "tmp"), "ray_spilled_objects")
+        put = answer.get("size", 0) * answer.get("count", 0)
+        must = put - answer.get("capacity", 0)
+        total = sum(spilled.values())
+        mb = 1e6
+        self.checks.check(
+            node and total >= must > 0 and not in_tmp,
+            f"{tag}: {name} spills to its claim {claim}: {total / mb:.0f} MB in "
+            f"{len(spilled)} files of {put / mb:.0f} MB put into an object store of "
+            f"{answer.get('capacity', 0) / mb:.0f} MB ({seconds:.0f} s), none in /tmp",
+            answer.get("error")
+            or f"{folder}: {sorted(spilled.items())}; in /tmp: {sorted(in_tmp.items())}",
+        )
+
+    def head_restart(self, tag, ns, head, pods):
+        """A head whose GCS keeps its state in RocksDB (`RAY_gcs_storage=rocksdb`): the storage
+        path must be on a claim whose folder holds the database; then a driver writes state (an
+        internal KV key, a detached named actor), the head Pod is deleted, and its StatefulSet
+        creates it again on the same claim, where `ray start --head` runs again. The new head
+        must become Ready, the KV key read back, the actor be found by name and answer with its
+        value, and every worker stay the same live Ray node, run a task pinned to it, and never
+        have restarted its container."""
+        container = head["spec"]["containers"][0]
+        path = gcs_storage_path(container)
+        if path is None:
+            return
+        check = self.checks.check
+        name = head["metadata"]["name"]
+        folder, claim = self.claim_folder(head, container, path)
+        database = [p for p in files_under(folder or "/nonexistent") if p.endswith("/CURRENT")]
+        if not check(
+            folder and database,
+            f"{tag}: the GCS keeps RocksDB at {path} on the claim {claim}",
+            f"no claim holds {path}" if not folder else f"no RocksDB CURRENT file in {folder}",
+        ):
+            return
+        value = secrets.token_hex(8)
+        request = {"key": f"e2e-{tag}", "value": value, "actor": f"keeper-{tag}"}
+        before = self.ask_ray(head, request, "remember", 180)
+        if not check(
+            before.get("actor", {}).get("value") == value,
+            f"{tag}: a KV key and a detached actor written before the head restarts",
+            before.get("error") or json.dumps(before.get("actor")),
+        ):
+            return
+        workers = {
+            p["status"]["podIP"]: (p, p["status"]["containerStatuses"][0]["restartCount"])
+            for p in pods
+            if p["metadata"]["name"] != name
+        }
+        node_of = {ip: node for node, ip in before["nodes"].items()}
+        request["nodes"] = sorted(node_of[ip] for ip in workers if ip in node_of)
+        uid = head["metadata"]["uid"]
+        t0 = time.time()
+        self.kubectl("delete", "pod", "-n", ns, name, "--wait=false")
+        new = None
+        deadline = t0 + STOP_TIMEOUT + self.args.ready_timeout
+        while new is None and time.time() < deadline:
+            time.sleep(1)
+            for p in self.pods(ns):
+                ready = any(
+                    c["type"] == "Ready" and c["status"] == "True"
+                    for c in p.get("status", {}).get("conditions", [])
+                )
+                if p["metadata"]["name"] == name and p["metadata"]["uid"] != uid and ready:
+                    new = p
+        seconds = time.time() - t0
+        if not check(
+            new is not None,
+            f"{tag}: the head Pod {name}, deleted, is created again and Ready ({seconds:.0f} s)",
+            f"no new Ready head Pod in {seconds:.0f} s",
+        ):
+            return
+        after = self.ask_ray(new, request, "recall", 180)
+        names = {p["status"].get("podIP"): p["metadata"]["name"] for p in pods + [new]}
+
+        def where(answer):
+            node = (answer.get("actor") or {}).get("node_id")
+            ip = (answer.get("nodes") or {}).get(node)
+            return f"{names.get(ip, 'an unknown Pod')} ({ip})"
+
+        print(
+            f"     {tag}: the actor ran in {where(before)} before the restart, in {where(after)}"
+            " after",
+            flush=True,
+        )
+        check(
+            after.get("kv") == value,
+            f"{tag}: the internal KV key written before the restart reads back",
+            after.get("error") or f"read {after.get('kv')!r}, wrote {value!r}",
+        )
+        check(
+            after.get("actor", {}).get("value") == value,
+            f"{tag}: the detached actor {request['actor']} is found by name and answers",
+            after.get("error") or json.dumps(after.get("actor")),
+        )
+        now = {p["status"].get("podIP"): p for p in self.pods(ns)}
+        for ip, (p, restarts) in sorted(workers.items()):
+            status = (now.get(ip) or {}).get("status", {}).get("containerStatuses", [{}])[0]
+            node = node_of.get(ip)
+            check(
+                node in after.get("nodes", {})
+                and after.get("ran", {}).get(node) == node
+                and status.get("restartCount") == restarts,
+                f"{tag}: {p['metadata']['name']} stays the same live Ray node through the "
+                "head's restart and runs a task pinned to it, its container not restarted",
+                f"node {node} before; live after: {after.get('nodes')}; the task: "
+                f"{after.get('ran', {}).get(node)}; restarts {restarts} -> "
+                f"{status.get('restartCount')}",
             )
 
     def resolve_hosts(self, tag, head, objects, pods):
@@ -747,13 +987,16 @@ class Run:
             tail(output),
         )
 
-    def ask_ray(self, head, request):
-        """Runs `inspect` inside the head Pod (it joins the cluster as a driver)."""
+    def ask_ray(self, head, request, side="inspect", timeout=None):
+        """Runs `side` (inspect, spill, remember, recall) inside the head Pod (it joins the
+        cluster as a driver) and returns the JSON line it printed."""
+        if timeout is None:
+            timeout = 120 + TASK_TIMEOUT * (len(request["tasks"]) + 1)
         try:
             run = self.exec(
                 head,
-                ["python", os.path.abspath(__file__), "inspect", json.dumps(request)],
-                timeout=120 + TASK_TIMEOUT * (len(request["tasks"]) + 1),
+                ["python", os.path.abspath(__file__), side, json.dumps(request)],
+                timeout=timeout,
             )
         except subprocess.TimeoutExpired:
             return {"error": "the Ray API side timed out"}
@@ -830,9 +1073,124 @@ def inspect(request):
     ray.shutdown()
 
 
+def spill(request):
+    """Fills the object store of the node at Pod IP `ip` to twice its size and keeps it full: a
+    detached actor `name`, pinned to that node, puts objects of a quarter of the store's size
+    and holds their references, so Ray must spill at least the store's size to that node's
+    spilling directory. Prints one JSON line: node_id, capacity, size, count."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    ray.init(namespace=E2E_NAMESPACE, logging_level="ERROR", log_to_driver=False)
+    node = next(
+        (n for n in ray.nodes() if n["Alive"] and n["NodeManagerAddress"] == request["ip"]), None
+    )
+    if node is None:
+        print(json.dumps({"error": f"no live Ray node at {request['ip']}"}))
+        return
+    capacity = int(node["Resources"]["object_store_memory"])
+    size, count = capacity // 4, 8
+    holder = ray.remote(Holder).options(
+        name=request["name"],
+        lifetime="detached",
+        num_cpus=0,
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
+    )
+    try:
+        node_id = ray.get(holder.remote().fill.remote(size, count), timeout=TASK_TIMEOUT)
+    except Exception as e:  # noqa: BLE001 - reported as the answer
+        print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
+        return
+    print(json.dumps({"node_id": node_id, "capacity": capacity, "size": size, "count": count}))
+
+
+class Holder:
+    """Holds the objects it puts, so they stay in the object store or spilled."""
+
+    def fill(self, size, count):
+        import ray
+
+        self.refs = [ray.put(bytes(size)) for _ in range(count)]
+        return ray.get_runtime_context().get_node_id()
+
+
+class Keeper:
+    """A detached actor that answers with the value it was created with."""
+
+    def __init__(self, value):
+        self.kept = value
+
+    def value(self):
+        import ray
+
+        return {"value": self.kept, "node_id": ray.get_runtime_context().get_node_id()}
+
+
+def remember(request):
+    """Writes state the GCS keeps: internal KV key `key` = `value` in namespace E2E_NAMESPACE,
+    and a detached actor `actor` of that namespace created with `value` (it may restart).
+    Prints one JSON line: where the actor runs and the live nodes."""
+    import ray
+    from ray.experimental import internal_kv
+
+    ray.init(namespace=E2E_NAMESPACE, logging_level="ERROR", log_to_driver=False)
+    internal_kv._internal_kv_put(request["key"], request["value"], namespace=E2E_NAMESPACE)
+    keeper = ray.remote(Keeper).options(
+        name=request["actor"], lifetime="detached", max_restarts=-1, num_cpus=0
+    )
+    try:
+        answer = ray.get(keeper.remote(request["value"]).value.remote(), timeout=TASK_TIMEOUT)
+    except Exception as e:  # noqa: BLE001 - reported as the answer
+        answer = {"error": f"{type(e).__name__}: {e}"}
+    print(json.dumps({"actor": answer, "nodes": live_nodes(ray)}))
+
+
+def recall(request):
+    """Reads back what `remember` wrote: the KV key, and the detached actor looked up by name
+    and asked for its value; runs a task pinned to each node of `nodes`. Prints one JSON line:
+    kv, actor, live nodes, and the nodes where the pinned task ran."""
+    import ray
+    from ray.experimental import internal_kv
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    ray.init(namespace=E2E_NAMESPACE, logging_level="ERROR", log_to_driver=False)
+    kv = internal_kv._internal_kv_get(request["key"], namespace=E2E_NAMESPACE)
+    try:
+        keeper = ray.get_actor(request["actor"])
+        answer = ray.get(keeper.value.remote(), timeout=TASK_TIMEOUT)
+    except Exception as e:  # noqa: BLE001 - reported as the answer
+        answer = {"error": f"{type(e).__name__}: {e}"}
+    ran = {}
+    for node in request["nodes"]:
+        task = ray.remote(lambda: ray.get_runtime_context().get_node_id()).options(
+            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)
+        )
+        try:
+            ran[node] = ray.get(task.remote(), timeout=TASK_TIMEOUT)
+        except Exception as e:  # noqa: BLE001 - reported as the answer
+            ran[node] = f"{type(e).__name__}: {e}"
+    print(
+        json.dumps(
+            {
+                "kv": kv.decode(errors="replace") if kv is not None else None,
+                "actor": answer,
+                "nodes": live_nodes(ray),
+                "ran": ran,
+            }
+        )
+    )
+
+
+def live_nodes(ray):
+    return {n["NodeID"]: n["NodeManagerAddress"] for n in ray.nodes() if n["Alive"]}
+
+
+RAY_SIDE = {"inspect": inspect, "spill": spill, "remember": remember, "recall": recall}
+
+
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "inspect":
-        inspect(json.loads(sys.argv[2]))
+    if len(sys.argv) == 3 and sys.argv[1] in RAY_SIDE:
+        RAY_SIDE[sys.argv[1]](json.loads(sys.argv[2]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--raycc", required=True)

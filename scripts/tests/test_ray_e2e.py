@@ -118,3 +118,56 @@ def test_drop_init_env_removes_the_names_from_init_containers_only():
     spec = objects[0]["spec"]["template"]["spec"]
     assert [e["name"] for e in spec["initContainers"][0]["env"]] == ["FQ_RAY_IP"]
     assert [e["name"] for e in spec["containers"][0]["env"]] == ["RAY_AUTH_MODE"]
+
+
+def test_claim_path_finds_the_claim_of_the_deepest_mount_with_its_sub_path():
+    spec = {
+        "volumes": [
+            {"name": "data", "persistentVolumeClaim": {"claimName": "data-c-worker-0"}},
+            {"name": "gcs", "persistentVolumeClaim": {"claimName": "c-gcs-pvc"}},
+            {"name": "cache", "emptyDir": {}},
+        ]
+    }
+    container = {
+        "volumeMounts": [
+            {"name": "data", "mountPath": "/mnt"},
+            {"name": "gcs", "mountPath": "/mnt/gcs/", "subPath": "clusters/c"},
+            {"name": "cache", "mountPath": "/cache"},
+        ]
+    }
+    assert e2e.claim_path(spec, container, "/mnt/spill") == ("data-c-worker-0", "spill")
+    assert e2e.claim_path(spec, container, "/mnt/gcs") == ("c-gcs-pvc", "clusters/c")
+    assert e2e.claim_path(spec, container, "/mnt/gcs/db") == ("c-gcs-pvc", "clusters/c/db")
+    assert e2e.claim_path(spec, container, "/mnt") == ("data-c-worker-0", ".")
+    assert e2e.claim_path(spec, container, "/cache/x") is None, "an emptyDir is no claim"
+    assert e2e.claim_path(spec, container, "/mntx") is None, "a prefix is no parent"
+    assert e2e.claim_path(spec, container, "/tmp") is None
+
+
+def test_spill_directory_is_the_ray_start_flag():
+    script = "ulimit -n 65536; ray start  --address=c:6379  --object-spilling-directory=/mnt/s "
+    container = {"name": "ray", "command": ["/bin/bash", "-c", "--"], "args": [script]}
+    assert e2e.spill_directory(container) == "/mnt/s"
+    container["args"] = ["ray start --address=c:6379 --block"]
+    assert e2e.spill_directory(container) is None
+    assert e2e.spill_directory({"name": "ray", "command": ["ray"]}) is None
+
+
+def test_gcs_storage_path_needs_the_rocksdb_backend():
+    env = [
+        {"name": "RAY_gcs_storage", "value": "rocksdb"},
+        {"name": "RAY_gcs_storage_path", "value": "/data/gcs"},
+    ]
+    assert e2e.gcs_storage_path({"env": env}) == "/data/gcs"
+    assert e2e.gcs_storage_path({"env": env[1:]}) is None
+    assert e2e.gcs_storage_path({"env": [{"name": "RAY_gcs_storage", "value": "memory"}]}) is None
+
+
+def test_files_under_keeps_files_below_a_directory_of_the_prefix(tmp_path):
+    spilled = tmp_path / "session_1" / "ray_spilled_objects_ab"
+    spilled.mkdir(parents=True)
+    (spilled / "f1").write_bytes(b"x" * 3)
+    (tmp_path / "session_1" / "log").write_bytes(b"y")
+    assert e2e.files_under(str(tmp_path), "ray_spilled_objects") == {str(spilled / "f1"): 3}
+    assert len(e2e.files_under(str(tmp_path))) == 2
+    assert e2e.files_under(str(tmp_path / "missing")) == {}
