@@ -1391,6 +1391,66 @@ mod tests {
         let token = proptest::sample::select(YAMLISH_TOKENS);
         let line = (0usize..7, proptest::collection::vec(token, 0..3))
             .prop_map(|(indent, tokens)| format!("{}{}", " ".repeat(indent), tokens.concat()));
+        let line = prop_oneof![6 => line, 1 => multi_line()];
         proptest::collection::vec(line, 0..12).prop_map(|lines| lines.join("\n") + "\n")
+    }
+
+    /// A quoted or plain scalar or a flow collection after a key or `-`, over several lines
+    /// at random indentations with empty lines between them: an opening, pieces of text,
+    /// line breaks and a closing, which may or may not match.
+    fn multi_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let start =
+            proptest::sample::select(vec!["a: ", "- ", "  k: ", "- k: ", "a:\n- ", "k: v\nb: "]);
+        let ends = proptest::sample::select(vec![
+            ("'", "'"),
+            ("\"", "\""),
+            ("", ""),
+            ("[", "]"),
+            ("{k: ", "}"),
+            ("[", "]]"),
+            ("{k: [", "]}"),
+            ("'", "' # c"),
+            ("\"", "\"x"),
+        ]);
+        let piece = proptest::sample::select(vec![
+            "x",
+            "y z",
+            "two  words ",
+            " lead",
+            "it''s",
+            "\\t",
+            "\\\\",
+            "\\",
+            "#c",
+            "- c",
+            "--x",
+            "c: d",
+            "x # c",
+            "1",
+            "true",
+            "2.52.0",
+            "a, b",
+            "[1, 2]",
+            "{p: q}",
+            ", w",
+            "[]",
+            "",
+            "'",
+            "\"",
+            ",",
+        ]);
+        let line_break = (0usize..7, 0usize..3)
+            .prop_map(|(indent, empty)| format!("{}\n{}", "\n".repeat(empty), " ".repeat(indent)));
+        let pieces = proptest::collection::vec((line_break, piece.clone()), 1..4);
+        (start, ends, piece, pieces).prop_map(|(start, (open, close), first, pieces)| {
+            let mut text = format!("{start}{open}{first}");
+            for (line_break, piece) in pieces {
+                text.push_str(&line_break);
+                text.push_str(piece);
+            }
+            text.push_str(close);
+            text
+        })
     }
 }
