@@ -14,16 +14,16 @@
 //! error (serde-saphyr's message is the one users see), anchors, aliases, tags, directives,
 //! `...`, complex keys, folded block scalars (`>`), block scalars with an indentation
 //! indicator or leading empty lines, a scalar that starts on the line after its key, comments
-//! inside flow collections, a flow scalar over several lines, an implicit key or a trailing
-//! comma in a flow collection, an escaped line break or an escape other than `\\`, `\"`,
-//! `\/`, `\n` and `\t` in a double-quoted scalar, a continuation line that starts with an
-//! indicator, tabs, carriage returns, control characters, a key that a
-//! YAML 1.1 reader turns into something else (`on:`, `1.5:`), and every plain scalar whose type
-//! it is not certain of (`yes`, `089`, `1.5`, `1_000`, `Null`, `1e5`): it knows `true`,
-//! `false`, `null`, `~`, decimal integers, legacy octal ones (`0777`, as Kubernetes reads it)
-//! and strings that cannot be anything else, such as `2.52.0`, `8Gi` or `2024-01-01`, which
-//! serde-saphyr reads as strings too. Its limits are well inside the reader's `MAX_*` budgets,
-//! so what it accepts serde-saphyr accepts too.
+//! inside flow collections, a scalar over several lines inside a flow collection, an implicit
+//! key or a trailing comma in a flow collection, an escaped line break or an escape other than
+//! `\\`, `\"`, `\/`, `\n` and `\t` in a double-quoted scalar, a continuation line that starts
+//! with an indicator, tabs, carriage returns, control characters, a key that a YAML 1.1 reader
+//! turns into something else (`on:`, `1.5:`), and every plain scalar whose type it is not
+//! certain of (`yes`, `089`, `1.5`, `1_000`, `Null`, `1e5`): it knows `true`, `false`, `null`,
+//! `~`, decimal integers, legacy octal ones (`0777`, as Kubernetes reads it) and strings that
+//! cannot be anything else, such as `2.52.0`, `8Gi` or `2024-01-01`, which serde-saphyr reads
+//! as strings too. Its limits are well inside the reader's `MAX_*` budgets, so what it accepts
+//! serde-saphyr accepts too.
 
 use serde_json::{Map, Value};
 
