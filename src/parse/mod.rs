@@ -263,24 +263,14 @@ pub fn parse(source: &[u8]) -> Result<Vec<Document>, ParseError> {
     if let Some(documents) = source.quick() {
         return Ok(documents);
     }
-    std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("raycc-parse".to_string())
-            .stack_size(READER_STACK_BYTES)
-            .spawn_scoped(scope, || source.documents_with(source.options()));
-        if let Ok(handle) = reader {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        } else {
-            // No threads (a sandbox, wasm): read on this stack, with a depth it can hold.
-            let source = Source {
-                max_depth: FALLBACK_MAX_DEPTH,
-                ..source
-            };
-            source.documents_with(source.options())
-        }
-    })
+    source.saphyr_on_reader_thread()
+}
+
+/// [`parse`] without the quick reader: serde-saphyr, the authority, reads every input. The
+/// documents and errors are those [`parse`] gives; this exists so that differential tests and
+/// the fuzz target can compare the two readers on any input (see [`quick_parse`]).
+pub fn parse_with_serde_saphyr(source: &[u8]) -> Result<Vec<Document>, ParseError> {
+    Source::new(source)?.saphyr_on_reader_thread()
 }
 
 /// [`parse`] on the calling thread, which must have [`READER_STACK_BYTES`] of stack (a thread
@@ -289,12 +279,47 @@ pub(crate) fn parse_here(source: &[u8]) -> Result<Vec<Document>, ParseError> {
     Source::new(source)?.documents()
 }
 
+/// The quick reader's documents for `source`, or `None` when it leaves the input to
+/// serde-saphyr (it is not sure of it, or the input is not text). Whenever this is `Some`,
+/// [`parse`] returns these documents and [`parse_with_serde_saphyr`] returns the same ones,
+/// values and spans: the differential tests and the fuzz target check that.
+#[must_use]
+pub fn quick_parse(source: &[u8]) -> Option<Vec<Document>> {
+    Source::new(source).ok()?.quick()
+}
+
 /// Whether the quick reader reads all of `source` by itself, within its budgets, so that
 /// [`parse`] never runs serde-saphyr on it. The documents are the same either way; the
 /// benchmarks count this for each YAML style.
 #[must_use]
 pub fn quick_reads(source: &[u8]) -> bool {
-    Source::new(source).is_ok_and(|source| source.quick().is_some())
+    quick_parse(source).is_some()
+}
+
+impl Source<'_> {
+    /// Reads every document with serde-saphyr on a thread with [`READER_STACK_BYTES`] of
+    /// stack, or on this one, with a smaller depth limit, when no thread can be started.
+    fn saphyr_on_reader_thread(&self) -> Result<Vec<Document>, ParseError> {
+        let source = self;
+        std::thread::scope(|scope| {
+            let reader = std::thread::Builder::new()
+                .name("raycc-parse".to_string())
+                .stack_size(READER_STACK_BYTES)
+                .spawn_scoped(scope, || source.documents_with(source.options()));
+            if let Ok(handle) = reader {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            } else {
+                // No threads (a sandbox, wasm): read on this stack, with a depth it can hold.
+                let source = Source {
+                    max_depth: FALLBACK_MAX_DEPTH,
+                    ..*source
+                };
+                source.documents_with(source.options())
+            }
+        })
+    }
 }
 
 /// The text without a leading UTF-8 byte order mark, and the mark's length.
@@ -392,10 +417,23 @@ pub(crate) mod tests {
     use serde_json::json;
 
     #[test]
-    fn quick_reads_block_yaml_and_leaves_nested_flow_yaml_to_serde_saphyr() {
+    fn quick_reads_block_and_flow_yaml_and_leaves_anchors_to_serde_saphyr() {
         assert!(quick_reads(b"kind: RayCluster\nspec:\n  a:\n  - 1\n"));
-        assert!(!quick_reads(b"kind: RayCluster\nspec: {a: {b: 1}}\n"));
+        assert!(quick_reads(b"kind: RayCluster\nspec: {a: {b: 1}}\n"));
+        assert!(!quick_reads(b"kind: RayCluster\nspec: &s {a: 1}\n"));
         assert!(!quick_reads(&[0xff, 0xfe]));
+    }
+
+    #[test]
+    fn quick_parse_gives_what_serde_saphyr_gives() {
+        let source = b"kind: RayCluster\nspec: {a: [1, 'x'], v: 2.52.0}\n";
+        let quick = quick_parse(source).expect("the quick reader reads it");
+        assert_eq!(Ok(quick), parse_with_serde_saphyr(source));
+        assert_eq!(quick_parse(b"a: &x 1\n"), None);
+        assert_eq!(
+            parse_with_serde_saphyr(b"a: &x 1\n").unwrap()[0].value,
+            json!({"a": 1})
+        );
     }
 
     /// KubeRay's sample RayClusters in `../shared`, when they are there. Under CI (`CI=true`)

@@ -1,21 +1,29 @@
 //! A fast reader for the YAML that Kubernetes manifests are written in, with serde-saphyr as the
 //! authority.
 //!
-//! [`read`] handles the block style `kubectl`, Helm and people write: block mappings and
-//! sequences (indented or not), plain scalars whose type is certain, single- and double-quoted
-//! scalars on one line, literal block scalars (`|`, `|-`, `|+`), flow collections of scalars on
-//! one line, comments and `---` between documents. It builds the documents directly, with the
-//! spans serde-saphyr gives (the parser tests compare the two on every input they have), about
-//! ten times faster than serde-saphyr, which reads every event through serde.
+//! [`read`] handles the block style `kubectl`, Helm, `PyYAML` and people write: block mappings
+//! and sequences (indented or not), plain scalars whose type is certain, single- and
+//! double-quoted scalars, plain and quoted scalars over several lines (folded as YAML folds
+//! them), literal block scalars (`|`, `|-`, `|+`), flow collections, nested and over several
+//! lines, comments and `---` between documents. It builds the documents directly, with the
+//! spans serde-saphyr gives (the parser tests and the fuzz target compare the two on every
+//! input they have), about ten times faster than serde-saphyr, which reads every event through
+//! serde.
 //!
 //! Anything else makes it give up, and [`super::parse`] reads the input with serde-saphyr: any
 //! error (serde-saphyr's message is the one users see), anchors, aliases, tags, directives,
-//! `...`, complex keys, nested or multi-line flow collections, multi-line plain or quoted
-//! scalars, folded block scalars, tabs, carriage returns, control characters, a key that a
-//! YAML 1.1 reader turns into something else (`on:`, `1.5:`), and every plain scalar whose type
-//! it is not certain of (`yes`, `0777`, `1.5`, `1_000`, `Null`): it knows `true`, `false`,
-//! `null`, `~`, decimal integers and strings that cannot be anything else. Its limits are well
-//! inside the reader's `MAX_*` budgets, so what it accepts serde-saphyr accepts too.
+//! `...`, complex keys, folded block scalars (`>`), block scalars with an indentation
+//! indicator or leading empty lines, a scalar that starts on the line after its key, comments
+//! inside flow collections, a scalar over several lines inside a flow collection, an implicit
+//! key or a trailing comma in a flow collection, an escaped line break or an escape other than
+//! `\\`, `\"`, `\/`, `\n` and `\t` in a double-quoted scalar, a continuation line that starts
+//! with an indicator, tabs, carriage returns, control characters, a key that a YAML 1.1 reader
+//! turns into something else (`on:`, `1.5:`), and every plain scalar whose type it is not
+//! certain of (`yes`, `089`, `1.5`, `1_000`, `Null`, `1e5`): it knows `true`, `false`, `null`,
+//! `~`, decimal integers, legacy octal ones (`0777`, as Kubernetes reads it) and strings that
+//! cannot be anything else, such as `2.52.0`, `8Gi` or `2024-01-01`, which serde-saphyr reads
+//! as strings too. Its limits are well inside the reader's `MAX_*` budgets, so what it accepts
+//! serde-saphyr accepts too.
 
 use serde_json::{Map, Value};
 
@@ -458,14 +466,18 @@ impl<'s> Reader<'s, '_> {
         }
         let value = match bytes[start] {
             b'|' => return self.block_scalar(start, indent, key),
-            b'[' | b'{' => self.flow(start, key)?,
+            b'[' | b'{' => {
+                let (value, end) = self.flow(start, indent, key)?;
+                self.rest_is_comment(end, self.lines[self.at].end)?;
+                value
+            }
             _ => {
-                let (value, end) = self.scalar(start, line.end, false)?;
+                let (value, end) = self.block_flow_scalar(start, indent)?;
                 let span = self.span(start, end);
                 if !value.is_null() || !in_mapping {
                     self.record(key, span);
                 }
-                self.rest_is_comment(end, line.end)?;
+                self.rest_is_comment(end, self.lines[self.at].end)?;
                 value
             }
         };
@@ -530,6 +542,16 @@ impl<'s> Reader<'s, '_> {
             self.scalar_bytes += close - start;
             return Some((Value::String(value), close));
         }
+        let (text_end, _) = self.plain_end(start, end, in_flow)?;
+        let text = &self.text[start..text_end];
+        self.scalar_bytes += text.len();
+        Some((plain_value(text)?, text_end))
+    }
+
+    /// Where the plain scalar text starting at byte `start` ends (trailing spaces excluded)
+    /// before `end`, and whether a comment follows it; `None` when a `: ` makes it a key.
+    fn plain_end(&self, start: usize, end: usize, in_flow: bool) -> Option<(usize, bool)> {
+        let bytes = &self.bytes()[..end];
         let mut stop = end;
         for (i, &b) in bytes[start..end].iter().enumerate() {
             let at = start + i;
@@ -548,8 +570,125 @@ impl<'s> Reader<'s, '_> {
         if text.is_empty() || (stop < end && bytes[stop] == b':') {
             return None;
         }
+        Some((start + text.len(), stop < end && bytes[stop] == b'#'))
+    }
+
+    /// A plain or quoted scalar in block context, starting at byte `start` on line `self.at`
+    /// and continued on the lines after it that are indented past `indent`: its value and the
+    /// byte after it. Leaves `self.at` at its last line.
+    ///
+    /// Lines fold as YAML folds them: a line break between two lines becomes a space, and `n`
+    /// empty lines between them become `n` line breaks; spaces around a line break go.
+    fn block_flow_scalar(&mut self, start: usize, indent: usize) -> Option<(Value, usize)> {
+        let line = self.lines[self.at];
+        let bytes = self.bytes();
+        if matches!(bytes[start], b'"' | b'\'') {
+            if quoted_end(&bytes[..line.end], start).is_some() {
+                return self.scalar(start, line.end, false);
+            }
+            self.nodes += 1;
+            let (value, close) = self.quoted_lines(start, indent)?;
+            self.scalar_bytes += close - start;
+            return Some((Value::String(value), close));
+        }
+        self.nodes += 1;
+        let (first_end, mut comment) = self.plain_end(start, line.end, false)?;
+        let mut folded: Option<String> = None;
+        let mut end = first_end;
+        let mut last = self.at;
+        let mut empty = 0;
+        let mut i = self.at + 1;
+        while !comment && i < self.lines.len() {
+            let l = self.lines[i];
+            if l.indent == l.end - l.start {
+                empty += 1;
+                i += 1;
+                continue;
+            }
+            if l.indent <= indent {
+                break;
+            }
+            // A continuation line: plain text that starts nothing else and has no comment.
+            let from = l.start + l.indent;
+            let first = bytes[from];
+            let starts_other = matches!(
+                first,
+                b'?' | b':'
+                    | b','
+                    | b'['
+                    | b']'
+                    | b'{'
+                    | b'}'
+                    | b'#'
+                    | b'&'
+                    | b'*'
+                    | b'!'
+                    | b'|'
+                    | b'>'
+                    | b'\''
+                    | b'"'
+                    | b'%'
+                    | b'@'
+                    | b'`'
+            ) || (first == b'-'
+                && matches!(bytes.get(from + 1), None | Some(b' ' | b'\n')));
+            if starts_other {
+                return None;
+            }
+            let (piece_end, piece_comment) = self.plain_end(from, l.end, false)?;
+            // A comment ends the scalar.
+            comment = piece_comment;
+            let text = folded.get_or_insert_with(|| self.text[start..first_end].to_string());
+            fold(text, empty);
+            text.push_str(&self.text[from..piece_end]);
+            (end, last, empty) = (piece_end, i, 0);
+            i += 1;
+        }
+        self.at = last;
+        let text = folded.as_deref().unwrap_or(&self.text[start..first_end]);
         self.scalar_bytes += text.len();
-        Some((plain_value(text)?, start + text.len()))
+        Some((plain_value(text)?, end))
+    }
+
+    /// A quoted scalar in block context that starts at byte `start` on line `self.at` and
+    /// closes on a later line; every line after the first is indented past `indent`. Its
+    /// value and the byte after the closing quote; leaves `self.at` at the closing line.
+    /// Gives up on an escaped line break (`\` at the end of a line).
+    fn quoted_lines(&mut self, start: usize, indent: usize) -> Option<(String, usize)> {
+        let bytes = self.bytes();
+        let quote = bytes[start];
+        let mut value = String::new();
+        let mut i = self.at;
+        let mut from = start + 1;
+        loop {
+            let line = self.lines[i];
+            let close = quote_close(&bytes[..line.end], from, quote);
+            let piece = match close {
+                Some(close) => &self.text[from..close - 1],
+                None => self.text[from..line.end].trim_end_matches(' '),
+            };
+            if quote == b'\'' {
+                value.push_str(&piece.replace("''", "'"));
+            } else {
+                value.push_str(&unescape(piece)?);
+            }
+            if let Some(close) = close {
+                self.at = i;
+                return Some((value, close));
+            }
+            let mut empty = 0;
+            i += 1;
+            while self.lines.get(i)?.indent == self.lines[i].end - self.lines[i].start {
+                empty += 1;
+                i += 1;
+            }
+            let next = self.lines[i];
+            if next.indent <= indent {
+                return None;
+            }
+            fold(&mut value, empty);
+            from = next.start + next.indent;
+        }
     }
 
     /// A quoted scalar on one line starting at byte `start`: its value and the byte after the
@@ -560,33 +699,40 @@ impl<'s> Reader<'s, '_> {
         let inner = &self.text[start + 1..close - 1];
         let value = if bytes[start] == b'\'' {
             inner.replace("''", "'")
-        } else if inner.contains('\\') {
-            let mut out = String::with_capacity(inner.len());
-            let mut chars = inner.chars();
-            while let Some(c) = chars.next() {
-                if c != '\\' {
-                    out.push(c);
-                    continue;
-                }
-                out.push(match chars.next()? {
-                    '\\' => '\\',
-                    '"' => '"',
-                    '/' => '/',
-                    'n' => '\n',
-                    't' => '\t',
-                    _ => return None,
-                });
-            }
-            out
         } else {
-            inner.to_string()
+            unescape(inner)?
         };
         Some((value, close))
     }
 
-    /// A flow sequence or mapping of scalars on one line, starting at byte `start`.
-    fn flow(&mut self, start: usize, key: Option<Span>) -> Option<Value> {
-        let line = self.lines[self.at];
+    /// Skips spaces from byte `pos` inside a flow collection, onto the following lines when it
+    /// reaches a line end: they must be indented past `indent` (empty lines aside). Leaves
+    /// `self.at` at the line of the returned position. Gives up on comments.
+    fn flow_space(&mut self, mut pos: usize, indent: usize) -> Option<usize> {
+        let bytes = self.bytes();
+        loop {
+            let line = self.lines[self.at];
+            pos += bytes[pos..line.end]
+                .iter()
+                .take_while(|&&b| b == b' ')
+                .count();
+            if pos < line.end {
+                return (bytes[pos] != b'#').then_some(pos);
+            }
+            self.at += 1;
+            let next = *self.lines.get(self.at)?;
+            if next.indent < next.end - next.start && next.indent <= indent {
+                return None;
+            }
+            pos = next.start + next.indent;
+        }
+    }
+
+    /// A flow sequence or mapping starting at byte `start` on line `self.at`, possibly nested
+    /// and over several lines indented past `indent`; records its span (with `key`, the
+    /// key's) and its children's. Returns its value and the byte after its closing bracket,
+    /// and leaves `self.at` at that line. Its scalars are each on one line.
+    fn flow(&mut self, start: usize, indent: usize, key: Option<Span>) -> Option<(Value, usize)> {
         let bytes = self.bytes();
         let sequence = bytes[start] == b'[';
         let close = if sequence { b']' } else { b'}' };
@@ -596,45 +742,37 @@ impl<'s> Reader<'s, '_> {
         let mut items = Vec::new();
         let mut map = Map::new();
         let mut pruned = false;
-        let mut pos = start + 1;
-        let skip = |pos: usize| {
-            pos + bytes[pos..line.end]
-                .iter()
-                .take_while(|&&b| b == b' ')
-                .count()
-        };
-        pos = skip(pos);
-        if bytes.get(pos) == Some(&close) {
+        let mut pos = self.flow_space(start + 1, indent)?;
+        if bytes[pos] == close {
             pos += 1;
         } else {
             loop {
-                if pos >= line.end || matches!(bytes[pos], b'[' | b'{' | b',' | b']' | b'}') {
+                if matches!(bytes[pos], b',' | b']' | b'}') {
                     return None;
                 }
                 let len = self.pointer.len();
                 if sequence {
                     push_index(&mut self.pointer, items.len());
-                    let (value, end) = self.scalar(pos, line.end, true)?;
-                    let span = self.span(pos, end);
-                    self.record(None, span);
+                    let (value, end) = self.flow_node(pos, indent, None)?;
                     items.push(value);
                     pos = end;
                 } else {
+                    let line_end = self.lines[self.at].end;
                     let (key, key_end) = match bytes[pos] {
-                        b'"' | b'\'' => self.quoted(pos, line.end)?,
+                        b'"' | b'\'' => self.quoted(pos, line_end)?,
+                        b'[' | b'{' => return None,
                         _ => {
-                            let (key, end) = self.scalar(pos, line.end, true)?;
-                            self.nodes -= 1;
-                            let Value::String(key) = key else {
-                                return None;
-                            };
-                            if !plain_key(&key) {
+                            let colon =
+                                pos + bytes[pos..line_end].iter().position(|&b| b == b':')?;
+                            let key = &self.text[pos..colon];
+                            if key.ends_with(' ') || !plain_key(key) {
                                 return None;
                             }
-                            (key, end)
+                            (key.to_string(), colon)
                         }
                     };
                     self.nodes += 1;
+                    self.scalar_bytes += key_end - pos;
                     if bytes.get(key_end) != Some(&b':')
                         || bytes.get(key_end + 1) != Some(&b' ')
                         || map.contains_key(&key)
@@ -642,33 +780,26 @@ impl<'s> Reader<'s, '_> {
                         return None;
                     }
                     let key_span = self.span(pos, key_end);
-                    let value_start = skip(key_end + 1);
-                    if value_start >= line.end
-                        || matches!(bytes[value_start], b'[' | b'{' | b',' | b']' | b'}')
-                    {
+                    let value_start = self.flow_space(key_end + 1, indent)?;
+                    if matches!(bytes[value_start], b',' | b']' | b'}') {
                         return None;
                     }
-                    let (value, end) = self.scalar(value_start, line.end, true)?;
-                    if value.is_null() {
-                        pruned = true;
-                    } else {
-                        push_key(&mut self.pointer, &key);
-                        let span = self.span(value_start, end);
-                        self.record(Some(key_span), span);
-                    }
+                    push_key(&mut self.pointer, &key);
+                    let (value, end) = self.flow_node(value_start, indent, Some(key_span))?;
+                    pruned |= value.is_null();
                     map.insert(key, value);
                     pos = end;
                 }
                 self.pointer.truncate(len);
-                pos = skip(pos);
-                match bytes.get(pos) {
-                    Some(b',') => {
-                        pos = skip(pos + 1);
-                        if bytes.get(pos) == Some(&close) {
+                pos = self.flow_space(pos, indent)?;
+                match bytes[pos] {
+                    b',' => {
+                        pos = self.flow_space(pos + 1, indent)?;
+                        if bytes[pos] == close {
                             return None;
                         }
                     }
-                    Some(&b) if b == close => {
+                    b if b == close => {
                         pos += 1;
                         break;
                     }
@@ -676,16 +807,34 @@ impl<'s> Reader<'s, '_> {
                 }
             }
         }
-        self.rest_is_comment(pos, line.end)?;
         self.depth -= 1;
         if sequence {
-            Some(Value::Array(items))
+            Some((Value::Array(items), pos))
         } else {
             if pruned {
                 map.retain(|_, v| !v.is_null());
             }
-            Some(Value::Object(map))
+            Some((Value::Object(map), pos))
         }
+    }
+
+    /// A node inside a flow collection at byte `pos`: a nested collection or a scalar on one
+    /// line. Records its span under `self.pointer`, except a null mapping value's (pruned).
+    fn flow_node(
+        &mut self,
+        pos: usize,
+        indent: usize,
+        key: Option<Span>,
+    ) -> Option<(Value, usize)> {
+        if matches!(self.bytes()[pos], b'[' | b'{') {
+            return self.flow(pos, indent, key);
+        }
+        let (value, end) = self.scalar(pos, self.lines[self.at].end, true)?;
+        if !(value.is_null() && key.is_some()) {
+            let span = self.span(pos, end);
+            self.record(key, span);
+        }
+        Some((value, end))
     }
 
     /// A literal block scalar whose `|` is at byte `start`, inside a parent at column `indent`.
@@ -759,15 +908,18 @@ impl<'s> Reader<'s, '_> {
     }
 }
 
-/// The byte after the closing quote of a quoted scalar opening at `start`, on the same line.
+/// The byte after the closing quote of a quoted scalar opening at `start`, on the line `bytes`
+/// ends with.
 fn quoted_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let quote = bytes[start];
-    let mut i = start + 1;
+    quote_close(bytes, start + 1, bytes[start])
+}
+
+/// The byte after the quote that closes a quoted scalar (opened by `quote`) on the line
+/// `bytes` ends with, looking from byte `from` on.
+fn quote_close(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
+    let mut i = from;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b'\n' {
-            return None;
-        }
         if quote == b'"' && b == b'\\' {
             i += 2;
             continue;
@@ -782,6 +934,41 @@ fn quoted_end(bytes: &[u8], start: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// The text of a double-quoted scalar with its escapes replaced; `None` for an escape this
+/// reader leaves to serde-saphyr (anything but `\\`, `\"`, `\/`, `\n` and `\t`).
+fn unescape(inner: &str) -> Option<String> {
+    if !inner.contains('\\') {
+        return Some(inner.to_string());
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            '\\' => '\\',
+            '"' => '"',
+            '/' => '/',
+            'n' => '\n',
+            't' => '\t',
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+/// Folds a line break followed by `empty` empty lines onto `text`: a space, or `empty` line
+/// breaks.
+fn fold(text: &mut String, empty: usize) {
+    if empty == 0 {
+        text.push(' ');
+    } else {
+        text.extend(std::iter::repeat_n('\n', empty));
+    }
 }
 
 /// Words a YAML 1.1 reader takes for a boolean, null or special float in some spelling.
@@ -808,6 +995,35 @@ fn plain_key(s: &str) -> bool {
     }
 }
 
+/// True unless `s` (a plain scalar starting with a digit, or a sign and a digit) is certainly
+/// not a number to serde-saphyr. It reads a plain scalar as an integer (decimal with `_`
+/// between digits, `0x`, `0o`, `0b`, legacy octal), else as a float when Rust's `f64` parser
+/// takes it (digits, one `.`, an exponent), else as a string: so a number is made of digits,
+/// `_`, a radix letter after a leading `0`, hexadecimal digits after `0x`, `e`, signs after an
+/// `e`, and at most one `.`. Anything else is a string, timestamps and sexagesimal numbers
+/// (`2024-01-01`, `12:30`) included.
+fn maybe_number(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
+    let prefix = |i: usize| unsigned.len() > 1 && unsigned[0] == b'0' && i == 1;
+    let hex = prefix(1) && matches!(unsigned[1], b'x' | b'X');
+    let mut previous = b' ';
+    let mut dots = 0;
+    for (i, &b) in unsigned.iter().enumerate() {
+        let number = b.is_ascii_digit()
+            || matches!(b, b'_' | b'e' | b'E')
+            || (prefix(i) && matches!(b, b'x' | b'X' | b'o' | b'O' | b'b' | b'B'))
+            || (hex && b.is_ascii_hexdigit())
+            || (matches!(b, b'+' | b'-') && matches!(previous, b'e' | b'E'));
+        if b == b'.' {
+            dots += 1;
+        } else if !number {
+            return false;
+        }
+        previous = b;
+    }
+    dots < 2
+}
+
 /// The value of a plain scalar whose type is certain: `true`, `false`, `null`, `~`, a decimal
 /// integer, or a string that no YAML 1.1 reader takes for anything else.
 fn plain_value(s: &str) -> Option<Value> {
@@ -832,20 +1048,14 @@ fn plain_value(s: &str) -> Option<Value> {
                 }
                 return None;
             }
-            // No radix prefix or underscore, and a letter that no decimal number, exponent or
-            // timestamp has (`2Gi`, `500m`, `2x2`).
-            let radix = bytes[0] == b'0' && bytes[1].is_ascii_alphabetic();
-            let certain = !s.contains('_')
-                && !radix
-                && bytes.iter().any(|&b| {
-                    b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E' | b't' | b'T' | b'z' | b'Z')
-                });
-            certain.then(|| Value::String(s.to_string()))
+            // `2Gi`, `500m`, `2.52.0`, `2024-01-01`, `12:30`: no number has that spelling.
+            (!maybe_number(s)).then(|| Value::String(s.to_string()))
         }
         b'-' => match bytes.get(1) {
             Some(b'1'..=b'9') if bytes[1..].iter().all(u8::is_ascii_digit) => {
                 s.parse::<i64>().ok().map(Value::from)
             }
+            Some(b'0'..=b'9') if !maybe_number(s) => Some(Value::String(s.to_string())),
             // `-x`, `--flag`, `--`; not `-inf` or `-nan`.
             Some(b) if b.is_ascii_alphabetic() && !reserved(&s[1..]) => {
                 Some(Value::String(s.to_string()))
@@ -919,6 +1129,33 @@ mod tests {
     }
 
     #[test]
+    fn reads_versions_multi_line_scalars_and_flow_collections() {
+        for case in [
+            // Plain scalars no number has the spelling of.
+            "v: 2.52.0\nw: 1.0.0-rc1\nx: 2024-01-01\nh: 12:30\nz: -2.5.1\nq: 8Gi\n",
+            "img: rayproject/ray:2.52.0\nr: 2x2\ns: 1.2.3e5\nt: 5z\nu: 0.0.0.0\nv: 10.0.0.1/8\n",
+            "- 1-2\n- 3d\n- 1e5x\n- 1.5.\n- -1x\n- 1a\n",
+            // Multi-line plain scalars.
+            "a: b\n  c\n\n  d\ne: f\n",
+            "- one two\n  three   \n   four\n- x\n",
+            "a: 1\n  2\nb: --x\n  --y z\n",
+            "a:\n  b: long\n\n\n    text # c\n  c: 1\n",
+            // Multi-line quoted scalars.
+            "c:\n- 'ARCH=$(uname -m)\n\n  sudo wget x\n\n  '\nm: 1\n",
+            "a: 'it''s\n  long  \n   text' # c\nb: '\n  x'\n",
+            "a: \"x\n\n\n  y \\t\"\nb: \"\\\\\n  \\\"#q\\\"\"\n",
+            "- \"a\n  # not a comment\n  b\"\n- 'x\n\n\n  '\n",
+            // Nested flow collections, and flow collections over several lines.
+            "a: {b: {c: [1, {d: e}]}, f: [], g: {}}\n",
+            "a: [x, w,\n  z]\nb: {c: 1,\n\n  d: [2,\n    3]}\n",
+            "- {a: null, b: ~, c: [~, []]}\n- [[1], [[2]]]\n",
+            "a:\n  - {k: 'v', \"q\": \"w\"}\n  - [\"x\", 2.52.0\n    , z]\n",
+        ] {
+            assert!(agrees(case), "the quick reader reads {case:?}");
+        }
+    }
+
+    #[test]
     fn leaves_everything_else_to_serde_saphyr() {
         for text in [
             "a: yes\n",
@@ -933,11 +1170,38 @@ mod tests {
             "%YAML 1.2\n---\na: 1\n",
             "a: 1\n...\n",
             "? a\n: b\n",
-            "a: [[1]]\n",
-            "a: [1,\n  2]\n",
-            "a: b\n  c\n",
-            "a: \"x\n  y\"\n",
             "a: >\n  x\n",
+            // Numbers, or what may be one.
+            "a: 1e5\n",
+            "a: 0x1F\n",
+            "a: 0o17\n",
+            "a: 1E5\n",
+            "a: 2.5_0\n",
+            "a: -1.5\n",
+            "a: +1\n",
+            "a: .5\n",
+            // Multi-line scalars this reader is not sure of.
+            "a: \"x\\\n  y\"\n",
+            "a: \"x\n  \\u0041\"\n",
+            "a: 'x\ny'\n",
+            "a:\n  b: 'x\n  y'\n",
+            "a: b\n  c # d\n  e\n",
+            "a: b\n  - c\n",
+            "a: b\n  &c\n",
+            "a: b\n  c: d\n",
+            "a: b # c\n  d\n",
+            "a:\n  b\n",
+            // Flow collections this reader is not sure of.
+            "a: [1, # c\n  2]\n",
+            "a:\n  b: [1,\n  2]\n",
+            "a: [1, 2,]\n",
+            "a: [b: c]\n",
+            "a: [b\n  c]\n",
+            "a: ['x\n  y']\n",
+            "a: {[1]: 2}\n",
+            "a: {b: }\n",
+            "a: [1]]\n",
+            "a: [1,\n",
             "a:\tb\n",
             "a: 1\r\n",
             "a: |2\n  x\n",
@@ -1009,86 +1273,184 @@ mod tests {
         }
     }
 
+    /// The pieces [`yamlish`] makes lines of.
+    const YAMLISH_TOKENS: &[&str] = &[
+        "- ",
+        "-",
+        "key: ",
+        "k2:",
+        "a: b",
+        "- k: v",
+        "x",
+        "\"q\"",
+        "'s'",
+        "\"e\\n\"",
+        "|",
+        "|-",
+        "|+",
+        "[a, b]",
+        "[]",
+        "{x: 1}",
+        "{}",
+        "# c",
+        " # c",
+        "---",
+        "...",
+        "1",
+        "-3",
+        "0",
+        "007",
+        "true",
+        "null",
+        "~",
+        "yes",
+        "2Gi",
+        "1.5",
+        "a: b: c",
+        "? x",
+        "&a x",
+        "*a",
+        "!t x",
+        ":",
+        "2x2",
+        "1a",
+        "0x1F",
+        "- --",
+        "-inf",
+        "-x",
+        "-Nan",
+        "--1",
+        "1e3",
+        "3d",
+        "0777",
+        "089",
+        "00",
+        "0o7",
+        "1_0",
+        "$X",
+        "$(Y):1",
+        "12:30",
+        "2024-01-01",
+        "1t",
+        "5z",
+        "-0",
+        "-1_0",
+        "0b1",
+        "07a",
+        "9223372036854775808",
+        "key:  value",
+        "ü",
+        "#",
+        "{a: [1]}",
+        "[\"x\", 'y']",
+        "/p",
+        "--f",
+        "",
+        " ",
+        // Versions and other strings that look partly like numbers.
+        "2.52.0",
+        "1.0.0-rc1",
+        "0.0.0.0",
+        "1.2.3e5",
+        "-2.5.1",
+        "1e5x",
+        "1.5.",
+        "0x1g",
+        "1e+5",
+        // Pieces of multi-line plain and quoted scalars.
+        "two words",
+        "word",
+        "'open",
+        "close'",
+        "'it''s",
+        "\"open",
+        "close\"",
+        "'",
+        "\"",
+        "\\t",
+        "\\",
+        " \\",
+        // Nested flow collections, and pieces of flow collections over several lines.
+        "{a: {b: [c, {d: e}]}}",
+        "[[1], [], {}]",
+        "[o,",
+        "c]",
+        "{o: [1,",
+        "x]}",
+        ", y",
+        "{k: v,",
+        "}",
+        "]",
+    ];
+
     /// Text made of YAML-looking lines: keys, entries, scalars of every kind, comments,
-    /// markers and block scalars at random indentations.
+    /// markers, block scalars, flow collections and pieces of multi-line plain, quoted and
+    /// flow nodes, at random indentations.
     fn yamlish() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
-        let token = proptest::sample::select(vec![
-            "- ",
-            "-",
-            "key: ",
-            "k2:",
-            "a: b",
-            "- k: v",
-            "x",
-            "\"q\"",
-            "'s'",
-            "\"e\\n\"",
-            "|",
-            "|-",
-            "|+",
-            "[a, b]",
-            "[]",
-            "{x: 1}",
-            "{}",
-            "# c",
-            " # c",
-            "---",
-            "...",
-            "1",
-            "-3",
-            "0",
-            "007",
-            "true",
-            "null",
-            "~",
-            "yes",
-            "2Gi",
-            "1.5",
-            "a: b: c",
-            "? x",
-            "&a x",
-            "*a",
-            "!t x",
-            ":",
-            "2x2",
-            "1a",
-            "0x1F",
-            "- --",
-            "-inf",
-            "-x",
-            "-Nan",
-            "--1",
-            "1e3",
-            "3d",
-            "0777",
-            "089",
-            "00",
-            "0o7",
-            "1_0",
-            "$X",
-            "$(Y):1",
-            "12:30",
-            "2024-01-01",
-            "1t",
-            "5z",
-            "-0",
-            "-1_0",
-            "0b1",
-            "07a",
-            "9223372036854775808",
-            "key:  value",
-            "ü",
-            "#",
-            "{a: [1]}",
-            "[\"x\", 'y']",
-            "/p",
-            "--f",
-            "",
-            " ",
-        ]);
+        let token = proptest::sample::select(YAMLISH_TOKENS);
         let line = (0usize..7, proptest::collection::vec(token, 0..3))
             .prop_map(|(indent, tokens)| format!("{}{}", " ".repeat(indent), tokens.concat()));
+        let line = prop_oneof![6 => line, 1 => multi_line()];
         proptest::collection::vec(line, 0..12).prop_map(|lines| lines.join("\n") + "\n")
+    }
+
+    /// A quoted or plain scalar or a flow collection after a key or `-`, over several lines
+    /// at random indentations with empty lines between them: an opening, pieces of text,
+    /// line breaks and a closing, which may or may not match.
+    fn multi_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let start =
+            proptest::sample::select(vec!["a: ", "- ", "  k: ", "- k: ", "a:\n- ", "k: v\nb: "]);
+        let ends = proptest::sample::select(vec![
+            ("'", "'"),
+            ("\"", "\""),
+            ("", ""),
+            ("[", "]"),
+            ("{k: ", "}"),
+            ("[", "]]"),
+            ("{k: [", "]}"),
+            ("'", "' # c"),
+            ("\"", "\"x"),
+        ]);
+        let piece = proptest::sample::select(vec![
+            "x",
+            "y z",
+            "two  words ",
+            " lead",
+            "it''s",
+            "\\t",
+            "\\\\",
+            "\\",
+            "#c",
+            "- c",
+            "--x",
+            "c: d",
+            "x # c",
+            "1",
+            "true",
+            "2.52.0",
+            "a, b",
+            "[1, 2]",
+            "{p: q}",
+            ", w",
+            "[]",
+            "",
+            "'",
+            "\"",
+            ",",
+        ]);
+        let line_break = (0usize..7, 0usize..3)
+            .prop_map(|(indent, empty)| format!("{}\n{}", "\n".repeat(empty), " ".repeat(indent)));
+        let pieces = proptest::collection::vec((line_break, piece.clone()), 1..4);
+        (start, ends, piece, pieces).prop_map(|(start, (open, close), first, pieces)| {
+            let mut text = format!("{start}{open}{first}");
+            for (line_break, piece) in pieces {
+                text.push_str(&line_break);
+                text.push_str(piece);
+            }
+            text.push_str(close);
+            text
+        })
     }
 }
