@@ -112,7 +112,7 @@ fn compile_inputs(common: &CommonArgs, opts: &Options, keep: Keep) -> anyhow::Re
     let inputs: Vec<Input<'_>> = files.iter().map(SourceFile::as_input).collect();
     let run = Run {
         keep,
-        threads: threads(),
+        threads: threads(&inputs),
     };
     let mut output = compile_with(&inputs, opts, run);
     if common.deny_warnings {

@@ -115,7 +115,7 @@ fn compiled_docs(files: &[&SourceFile], opts: &Options, style: Style) -> Option<
     let inputs: Vec<Input<'_>> = files.iter().map(|f| f.as_input()).collect();
     let run = Run {
         keep: Keep::Values,
-        threads: threads(),
+        threads: threads(&inputs),
     };
     let out = compile_with(&inputs, opts, run);
     if out.has_errors() {

@@ -18,6 +18,7 @@ mod schema;
 use std::io::Write;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use raycc::compile::Input;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -117,8 +118,16 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Threads to compile on: the CPUs this process may use.
-pub fn threads() -> usize {
+/// Below this many input bytes, compiling on one thread is faster than starting more.
+const PARALLEL_FROM_BYTES: usize = 64 << 10;
+
+/// Threads to compile `inputs` on: one for a small run, else the CPUs this process may use
+/// (asking the OS, which reads the cgroup's CPU quota, costs more than a small run).
+pub fn threads<'a>(inputs: impl IntoIterator<Item = &'a Input<'a>>) -> usize {
+    let bytes: usize = inputs.into_iter().map(|i| i.bytes.len()).sum();
+    if bytes < PARALLEL_FROM_BYTES {
+        return 1;
+    }
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
