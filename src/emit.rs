@@ -223,14 +223,11 @@ impl Serialize for Yaml<'_> {
     }
 }
 
-/// The entries of a map in key order. `serde_json::Map` is already sorted unless its
-/// `preserve_order` feature is on.
-fn sorted(map: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
-    let mut entries: Vec<_> = map.iter().collect();
-    if !entries.is_sorted_by_key(|(k, _)| *k) {
-        entries.sort_unstable_by_key(|(k, _)| *k);
-    }
-    entries.into_iter()
+/// The entries of a map in key order: `serde_json::Map` is a `BTreeMap` unless its
+/// `preserve_order` feature is on, which nothing in the build turns on
+/// (`sorts_keys_whatever_the_input_order` fails if something does).
+fn sorted(map: &Map<String, Value>) -> serde_json::map::Iter<'_> {
+    map.iter()
 }
 
 /// Whether `s` would become a `|` block whose first content line starts with a tab.
@@ -364,9 +361,37 @@ impl Writer<'_> {
                 self.out.push_str(s);
                 self.out.push('\n');
             }
+            Value::String(s) if is_simply_quoted(s) => {
+                self.out.push('"');
+                self.out.push_str(s);
+                self.out.push_str("\"\n");
+            }
+            Value::String(s) if is_simple_literal_block(s) => self.literal_block(s, body),
             _ => self.probed_scalar(value, body)?,
         }
         Some(())
+    }
+
+    /// A string [`is_simple_literal_block`] accepts, as serde-saphyr writes it: a `|` header
+    /// with the chomping indicator its trailing newlines need, then each line at column `body`
+    /// (empty lines empty).
+    fn literal_block(&mut self, s: &str, body: usize) {
+        let content = s.trim_end_matches('\n');
+        let trailing = s.len() - content.len();
+        self.out.push_str(match trailing {
+            0 => "|-\n",
+            1 => "|\n",
+            _ => "|+\n",
+        });
+        for line in content.split('\n') {
+            if !line.is_empty() {
+                self.indent(body);
+                self.out.push_str(line);
+            }
+            self.out.push('\n');
+        }
+        self.out
+            .extend(std::iter::repeat_n('\n', trailing.saturating_sub(1)));
     }
 
     /// A scalar as serde-saphyr writes it after `k: ` at the top level, its block lines (two
@@ -421,14 +446,16 @@ fn is_plain_value(s: &str) -> bool {
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if last == b' '
-        || last == b':'
-        || !bytes
-            .iter()
-            .all(|&b| (b' '..=b'~').contains(&b) && b != b'#')
-        || s.contains(": ")
-    {
+    if last == b' ' || last == b':' {
         return false;
+    }
+    // Printable ASCII without `#` or `: `, in one pass.
+    let mut after_colon = false;
+    for &b in bytes {
+        if !(b' '..=b'~').contains(&b) || b == b'#' || (after_colon && b == b' ') {
+            return false;
+        }
+        after_colon = b == b':';
     }
     match first {
         b'a'..=b'z' | b'A'..=b'Z' => !is_reserved_word(s),
@@ -441,6 +468,37 @@ fn is_plain_value(s: &str) -> bool {
         b'0'..=b'9' => bytes.iter().any(|&b| !is_number_or_timestamp_byte(b)),
         _ => false,
     }
+}
+
+/// A string that serde-saphyr certainly writes double-quoted with nothing to escape, `"s"`:
+/// printable ASCII without `"` or `\\` on one line, that no plain scalar can hold (empty, or a
+/// space at either end) or that a YAML 1.1 reader takes for something else (a decimal integer
+/// such as `6379`, or a boolean or null word such as `yes` or `false`).
+fn is_simply_quoted(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if !bytes
+        .iter()
+        .all(|&b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        return false;
+    }
+    match bytes {
+        [] | [b' ', ..] | [.., b' '] | [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => is_reserved_word(s),
+    }
+}
+
+/// A multi-line string that serde-saphyr certainly writes as a `|` literal block with no
+/// indentation indicator: printable ASCII and line breaks only, its first line neither empty
+/// nor indented.
+fn is_simple_literal_block(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.first().is_some_and(|&b| b != b' ' && b != b'\n')
+        && bytes.contains(&b'\n')
+        && bytes
+            .iter()
+            .all(|&b| (b' '..=b'~').contains(&b) || b == b'\n')
 }
 
 /// Bytes that can occur in a YAML 1.1 number (any radix, underscores, exponents, base 60) or
@@ -743,6 +801,45 @@ pub(crate) mod tests {
         assert_eq!(out, saphyr_yaml(&value));
     }
 
+    #[test]
+    fn quotes_and_blocks_the_common_strings_without_serde_saphyr() {
+        let quoted = [
+            "ray start --head ",
+            " x",
+            "6379",
+            "1",
+            "0",
+            "yes",
+            "N",
+            "false",
+            "",
+            " ",
+        ];
+        let blocks = [
+            "import os\nprint(1)\n",
+            "a\n\n  b\n\n",
+            "x\ny",
+            "#!/bin/sh\n",
+        ];
+        for s in quoted {
+            assert!(is_simply_quoted(s) && !is_plain_value(s), "{s:?}");
+        }
+        for s in blocks {
+            assert!(is_simple_literal_block(s), "{s:?}");
+        }
+        let neither = [
+            "08", "1.5", "-1", "a\"b ", "a\\b ", "\tx\ny", " x\ny", "\nx", "é ", "x\r\ny",
+        ];
+        for s in neither {
+            assert!(!is_simply_quoted(s) && !is_simple_literal_block(s), "{s:?}");
+        }
+        for s in quoted.iter().chain(&blocks).chain(&neither) {
+            for value in placements(s) {
+                assert_eq!(to_yaml(&value), saphyr_yaml(&value), "{value}");
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn writes_what_serde_saphyr_writes_for_any_value(value in any_value()) {
@@ -759,6 +856,9 @@ pub(crate) mod tests {
             "[0-9][0-9a-zA-Z._:+-]{0,6}",
             "[a-z \t]{0,4}(\n[a-z \t#:-]{0,5}){1,4}\n{0,3}",
             "\\PC{0,6}",
+            "[ -~]{0,10}",
+            "[0-9]{1,5}",
+            "[ -~]{1,8}(\n[ -~]{0,8}){1,3}\n{0,3}",
         ]
     }
 

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -21,7 +22,7 @@ use crate::diagnostic::{Diagnostic, Span};
 /// An object's identity in the API server. A large run holds one per output object until its
 /// end: what generated objects share (their group and kind, their cluster's namespace) is
 /// shared, not copied.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(super) struct Key {
     group: Cow<'static, str>,
     kind: Cow<'static, str>,
@@ -56,6 +57,13 @@ impl Key {
             namespace: namespace.cloned(),
             name: id.name.clone(),
         }
+    }
+
+    /// A hash of the identity, the same in every run.
+    fn fingerprint(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        self.hash(&mut hasher);
+        hasher.finish()
     }
 
     /// `Kind namespace/name`, as kubectl names objects.
@@ -100,11 +108,14 @@ impl Placed {
 
 /// An error at each place of every identity that occurs more than once, in the order placed.
 pub(super) fn collisions(placed: &[Placed]) -> Vec<Diagnostic> {
-    let mut first: BTreeMap<&Key, usize> = BTreeMap::new();
+    // Keyed by a fingerprint first: most comparisons end on it, not on the long strings
+    // identities share (group, kind, namespace, a name's prefix).
+    let mut first: BTreeMap<(u64, &Key), usize> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, p) in placed.iter().enumerate() {
-        let Some(&j) = first.get(&p.key) else {
-            first.insert(&p.key, i);
+        let entry = (p.key.fingerprint(), &p.key);
+        let Some(&j) = first.get(&entry) else {
+            first.insert(entry, i);
             continue;
         };
         let earlier = &placed[j];
