@@ -3,7 +3,7 @@
 //! field path and the help.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
@@ -60,23 +60,30 @@ pub fn human(
     files: usize,
     style: Style,
 ) -> String {
-    // Each file with diagnostics is decoded and split into lines once, not once per
-    // diagnostic: a stream with thousands of warnings would otherwise take quadratic time.
-    let mut texts: BTreeMap<&str, Cow<'_, str>> = BTreeMap::new();
+    // Only the lines the diagnostics show are decoded, each file read once up to the last of
+    // them: a stream with thousands of warnings would otherwise take quadratic time, and
+    // decoding a whole large file for a few lines is most of the work.
+    let mut wanted: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
     for d in diags {
-        texts.entry(d.file.as_str()).or_insert_with(|| {
-            sources
-                .get(&d.file)
-                .map_or(Cow::Borrowed(""), |b| String::from_utf8_lossy(b))
-        });
+        let lines = wanted.entry(d.file.as_str()).or_default();
+        lines.extend(
+            d.span
+                .iter()
+                .chain(d.related.iter().map(|(s, _)| s))
+                .map(|s| s.line),
+        );
     }
-    let lines: BTreeMap<&str, Vec<&str>> = texts
+    let lines: BTreeMap<&str, Lines<'_>> = wanted
         .iter()
-        .map(|(file, text)| (*file, text.lines().collect()))
+        .map(|(file, numbers)| {
+            let bytes = sources.get(*file).map_or(&[][..], Vec::as_slice);
+            (*file, Lines::of(bytes, numbers))
+        })
         .collect();
+    let none = Lines::default();
     let mut out = String::new();
     for d in diags {
-        let file_lines = lines.get(d.file.as_str()).map_or(&[][..], Vec::as_slice);
+        let file_lines = lines.get(d.file.as_str()).unwrap_or(&none);
         render_one(&mut out, d, file_lines, style);
         out.push('\n');
     }
@@ -91,6 +98,45 @@ pub fn human(
     out
 }
 
+/// Some lines of a file, by number (from 1), decoded as `String::from_utf8_lossy` decodes the
+/// whole file and split as `str::lines` splits it.
+#[derive(Default)]
+struct Lines<'a> {
+    /// The file has at least one line.
+    any: bool,
+    lines: BTreeMap<usize, Cow<'a, str>>,
+}
+
+impl<'a> Lines<'a> {
+    /// The lines of `bytes` numbered in `wanted`; a number past the last line has none.
+    fn of(bytes: &'a [u8], wanted: &BTreeSet<usize>) -> Lines<'a> {
+        let mut lines = BTreeMap::new();
+        let last = wanted.last().copied().unwrap_or(0);
+        let mut rest = bytes;
+        let mut number = 1;
+        while !rest.is_empty() && number <= last {
+            let (line, next) = match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &[][..]),
+            };
+            if wanted.contains(&number) {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                lines.insert(number, String::from_utf8_lossy(line));
+            }
+            rest = next;
+            number += 1;
+        }
+        Lines {
+            any: !bytes.is_empty(),
+            lines,
+        }
+    }
+
+    fn get(&self, number: usize) -> Option<&str> {
+        self.lines.get(&number).map(AsRef::as_ref)
+    }
+}
+
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
@@ -99,7 +145,7 @@ fn display_name(file: &str) -> &str {
     if file == "-" { "<stdin>" } else { file }
 }
 
-fn render_one(out: &mut String, d: &Diagnostic, lines: &[&str], style: Style) {
+fn render_one(out: &mut String, d: &Diagnostic, lines: &Lines<'_>, style: Style) {
     let (label, color) = match d.severity {
         Severity::Error => ("error", "1;31"),
         Severity::Warning => ("warning", "1;33"),
@@ -144,12 +190,12 @@ fn render_one(out: &mut String, d: &Diagnostic, lines: &[&str], style: Style) {
             );
         }
     }
-    if !marks.is_empty() && !lines.is_empty() {
+    if !marks.is_empty() && lines.any {
         let bar = style.paint("1;34", "|");
         let _ = writeln!(out, "{pad} {bar}");
         marks.sort_by_key(|(s, ..)| (s.line, s.column));
         for (s, ch, lbl, c) in &marks {
-            let Some(line) = lines.get(s.line.saturating_sub(1)) else {
+            let Some(line) = lines.get(s.line.max(1)) else {
                 continue;
             };
             let line = line.trim_end_matches('\r');
@@ -187,5 +233,37 @@ fn render_one(out: &mut String, d: &Diagnostic, lines: &[&str], style: Style) {
     }
     if let Some(h) = &d.help {
         let _ = writeln!(out, "{pad} {} help: {h}", style.paint("1;34", "="));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_lines_a_whole_file_decode_would_give() {
+        let files: [&[u8]; 7] = [
+            b"a\nb\nc\n",
+            b"a\r\nb\r\n\r\nc",
+            b"x\xffy\n\xe2\x82\nz\n",
+            b"\n\n",
+            b"",
+            b"only",
+            b"\xef\xbb\xbfbom\nend\r",
+        ];
+        let wanted: BTreeSet<usize> = (1..=6).collect();
+        for bytes in files {
+            let whole = String::from_utf8_lossy(bytes);
+            let expected: Vec<&str> = whole.lines().collect();
+            let lines = Lines::of(bytes, &wanted);
+            assert_eq!(lines.any, !expected.is_empty(), "{bytes:?}");
+            for n in wanted.iter().copied() {
+                assert_eq!(
+                    lines.get(n).map(|l| l.trim_end_matches('\r')),
+                    expected.get(n - 1).map(|l| l.trim_end_matches('\r')),
+                    "{bytes:?} line {n}"
+                );
+            }
+        }
     }
 }

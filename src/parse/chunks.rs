@@ -57,7 +57,7 @@ pub(crate) fn chunks(source: &[u8]) -> Option<Chunks<'_>> {
             (start, start_line) = (at, line);
         }
         // Line breaks are `\n`, `\r\n` and a lone `\r`, as in YAML (and [`walk`]).
-        match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+        match line_break(rest) {
             Some(i) => {
                 at += i + if rest[i..].starts_with(b"\r\n") { 2 } else { 1 };
                 line += 1;
@@ -67,6 +67,31 @@ pub(crate) fn chunks(source: &[u8]) -> Option<Chunks<'_>> {
     }
     pieces.push((start..bytes.len(), start_line));
     (pieces.len() > 1).then_some(Chunks { text, base, pieces })
+}
+
+/// The position of the first `\n` or `\r` in `bytes`, eight bytes at a time.
+fn line_break(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Nonzero when some byte of `word` is zero (the classic test; it can only misreport a
+    // byte after a real zero byte, and the exact position is found bytewise below).
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in words.by_ref() {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_ne_bytes(word);
+        if has_zero(word ^ (ONES * u64::from(b'\n'))) || has_zero(word ^ (ONES * u64::from(b'\r')))
+        {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map(|i| at + i)
 }
 
 impl Chunks<'_> {
@@ -184,6 +209,23 @@ mod tests {
     use super::*;
     use crate::parse::tests::input_dirs;
     use crate::parse::{READER_STACK_BYTES, parse};
+
+    proptest::proptest! {
+        #[test]
+        fn finds_the_first_line_break_as_a_bytewise_search_does(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![b'\n', b'\r', 0, 0x0b, 0x8a, 0x8d, 0xff]),
+                    proptest::prelude::any::<u8>(),
+                    proptest::strategy::Just(b'a'),
+                ],
+                0..40,
+            )
+        ) {
+            let expected = bytes.iter().position(|&b| b == b'\n' || b == b'\r');
+            proptest::prop_assert_eq!(line_break(&bytes), expected);
+        }
+    }
 
     /// The documents of `source` parsed piece by piece, as `compile` does, or `None` when
     /// `compile` would parse the whole stream instead (a piece failed, or the budgets might not

@@ -33,8 +33,6 @@
 //! span maps; `chunks` cuts a stream at its `---` lines so that `compile` can parse the pieces
 //! in parallel.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use crate::diagnostic::Span;
@@ -103,15 +101,41 @@ pub struct Document {
 /// points at where it starts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SpanMap {
-    entries: BTreeMap<String, (Option<Span>, Span)>,
+    /// Sorted by pointer, each pointer once.
+    entries: Vec<(String, Spans)>,
 }
 
+/// A node's key span (none for sequence items and the root) and value span.
+type Spans = (Option<Span>, Span);
+
 impl SpanMap {
+    /// The map of spans recorded in reading order; of two records of one pointer, the later
+    /// counts. (Sorting once costs less than keeping a tree sorted while reading.)
+    pub(super) fn from_recorded(mut entries: Vec<(String, Spans)>) -> SpanMap {
+        // A stable sort keeps the records of one pointer in reading order.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        SpanMap { entries }
+    }
+
+    fn get(&self, pointer: &str) -> Option<&Spans> {
+        self.entries
+            .binary_search_by(|(p, _)| p.as_str().cmp(pointer))
+            .ok()
+            .map(|i| &self.entries[i].1)
+    }
+
     /// The span of the value at `pointer`; if none is recorded (the pointer names a field that
     /// is missing), the key span (or else the value span) of its nearest recorded ancestor.
     #[must_use]
     pub fn value(&self, pointer: &str) -> Option<Span> {
-        if let Some((_, value)) = self.entries.get(pointer) {
+        if let Some((_, value)) = self.get(pointer) {
             return Some(*value);
         }
         // A node that is not there (a missing field): point at the key of the nearest
@@ -119,7 +143,7 @@ impl SpanMap {
         let mut pointer = pointer;
         loop {
             pointer = &pointer[..pointer.rfind('/')?];
-            if let Some((key, value)) = self.entries.get(pointer) {
+            if let Some((key, value)) = self.get(pointer) {
                 return Some(key.unwrap_or(*value));
             }
         }
@@ -130,7 +154,7 @@ impl SpanMap {
     /// the root, and pointers with no recorded node.
     #[must_use]
     pub fn key_or_value(&self, pointer: &str) -> Option<Span> {
-        match self.entries.get(pointer) {
+        match self.get(pointer) {
             Some((Some(key), _)) => Some(*key),
             _ => self.value(pointer),
         }
@@ -558,6 +582,33 @@ pub(crate) mod tests {
             value("a:\nb: ~\nc: null\nd: 1\ne:\n  f:\n  g: [~, null, 1]\n"),
             json!({"d": 1, "e": {"g": [null, null, 1]}})
         );
+    }
+
+    #[test]
+    fn a_span_map_finds_every_pointer_recorded_in_any_order_the_later_record_counting() {
+        let span = |line| Span {
+            line,
+            column: 1,
+            end_line: line,
+            end_column: 2,
+            start: 0,
+            end: 1,
+        };
+        let recorded = vec![
+            (String::new(), (None, span(1))),
+            ("/b".to_string(), (Some(span(2)), span(3))),
+            ("/a/0".to_string(), (None, span(4))),
+            ("/a".to_string(), (Some(span(5)), span(6))),
+            ("/b".to_string(), (Some(span(7)), span(8))),
+        ];
+        let map = SpanMap::from_recorded(recorded);
+        assert_eq!(map.len(), 4);
+        assert_eq!(map.value(""), Some(span(1)));
+        assert_eq!(map.value("/a/0"), Some(span(4)));
+        assert_eq!(map.key_or_value("/a"), Some(span(5)));
+        assert_eq!(map.value("/b"), Some(span(8)));
+        assert_eq!(map.value("/a/1"), Some(span(5)));
+        assert_eq!(map.value("/c/d"), Some(span(1)));
     }
 
     #[test]

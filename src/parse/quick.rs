@@ -63,7 +63,7 @@ pub(super) fn read(source: &Source<'_>) -> Option<(Vec<Document>, Usage)> {
         scalar_bytes: 0,
         documents: 0,
         depth: 0,
-        spans: std::collections::BTreeMap::new(),
+        spans: Vec::new(),
         pointer: String::new(),
     };
     let documents = reader.stream()?;
@@ -142,7 +142,8 @@ struct Reader<'s, 'a> {
     /// Documents seen, empty ones included.
     documents: usize,
     depth: usize,
-    spans: std::collections::BTreeMap<String, (Option<Span>, Span)>,
+    /// Spans in reading order, for [`SpanMap::from_recorded`].
+    spans: Vec<(String, (Option<Span>, Span))>,
     /// JSON Pointer of the node being read.
     pointer: String,
 }
@@ -194,9 +195,7 @@ impl<'s> Reader<'s, '_> {
             let (value, span) = self.root()?;
             documents.push(Document {
                 value,
-                spans: SpanMap {
-                    entries: std::mem::take(&mut self.spans),
-                },
+                spans: SpanMap::from_recorded(std::mem::take(&mut self.spans)),
                 index: documents.len(),
                 start_line: span.line,
             });
@@ -230,7 +229,7 @@ impl<'s> Reader<'s, '_> {
     }
 
     fn record(&mut self, key: Option<Span>, value: Span) {
-        self.spans.insert(self.pointer.clone(), (key, value));
+        self.spans.push((self.pointer.clone(), (key, value)));
     }
 
     /// The line holding byte `pos`, from `self.at` on (callers read forward).

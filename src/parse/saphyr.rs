@@ -8,7 +8,6 @@
 //! locations (characters or bytes) into [`Span`]s and its errors into [`ParseError`]s. Never
 //! reads without a budget, and never reports a span outside the text.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -51,16 +50,14 @@ impl Source<'_> {
         for (index, root) in roots.into_iter().enumerate() {
             let mut builder = Builder {
                 source: self,
-                spans: BTreeMap::new(),
+                spans: Vec::new(),
                 pointer: String::new(),
             };
             let root_span = self.span(&root.referenced);
             let value = builder.value(root.value, root_span, None)?;
             documents.push(Document {
                 value,
-                spans: SpanMap {
-                    entries: builder.spans,
-                },
+                spans: SpanMap::from_recorded(builder.spans),
                 index,
                 start_line: root_span.line,
             });

@@ -6,7 +6,6 @@
 //! integers, boolean and number keys become strings. Never changes a value silently: NaN,
 //! infinities, keys JSON cannot hold and keys that collide once stringified are errors.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Number, Value};
@@ -19,7 +18,8 @@ use crate::diagnostic::Span;
 /// Turns one document's node tree into JSON, recording spans as it goes.
 pub(super) struct Builder<'s, 'a> {
     pub(super) source: &'s Source<'a>,
-    pub(super) spans: BTreeMap<String, (Option<Span>, Span)>,
+    /// Spans in reading order, for [`super::SpanMap::from_recorded`].
+    pub(super) spans: Vec<(String, (Option<Span>, Span))>,
     /// JSON Pointer of the node being built.
     pub(super) pointer: String,
 }
@@ -31,7 +31,7 @@ impl Builder<'_, '_> {
         span: Span,
         key: Option<Span>,
     ) -> Result<Value, ParseError> {
-        self.spans.insert(self.pointer.clone(), (key, span));
+        self.spans.push((self.pointer.clone(), (key, span)));
         Ok(match node {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(b),
