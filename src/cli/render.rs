@@ -111,17 +111,20 @@ impl<'a> Lines<'a> {
     /// The lines of `bytes` numbered in `wanted`; a number past the last line has none.
     fn of(bytes: &'a [u8], wanted: &BTreeSet<usize>) -> Lines<'a> {
         let mut lines = BTreeMap::new();
-        let last = wanted.last().copied().unwrap_or(0);
+        let mut wanted = wanted.iter().copied().peekable();
         let mut rest = bytes;
         let mut number = 1;
-        while !rest.is_empty() && number <= last {
+        while let Some(&next_wanted) = wanted.peek()
+            && !rest.is_empty()
+        {
             let (line, next) = match rest.iter().position(|&b| b == b'\n') {
                 Some(i) => (&rest[..i], &rest[i + 1..]),
                 None => (rest, &[][..]),
             };
-            if wanted.contains(&number) {
+            if number == next_wanted {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 lines.insert(number, String::from_utf8_lossy(line));
+                wanted.next();
             }
             rest = next;
             number += 1;
