@@ -327,7 +327,13 @@ impl Writer<'_> {
     }
 
     fn indent(&mut self, width: usize) {
-        self.out.extend(std::iter::repeat_n(' ', width));
+        const SPACES: &str = "                                                                ";
+        let mut width = width;
+        while width > SPACES.len() {
+            self.out.push_str(SPACES);
+            width -= SPACES.len();
+        }
+        self.out.push_str(&SPACES[..width]);
     }
 
     fn key(&mut self, key: &str) -> Option<()> {
@@ -778,6 +784,13 @@ pub(crate) mod tests {
         for value in values {
             assert_eq!(to_yaml(&value), saphyr_yaml(&value), "{value}");
         }
+        // Deeper than the writer's run of spaces: 45 levels, 90 columns.
+        let mut deep = json!({"leaf": "a\nb\n", "list": ["x", {"k": "y "}]});
+        for level in 0..45 {
+            deep = json!({ format!("k{level}"): deep, "z": [level] });
+        }
+        assert_eq!(to_yaml(&deep), saphyr_yaml(&deep));
+        assert!(to_yaml(&deep).contains(&format!("\n{}leaf: |\n", " ".repeat(90))));
     }
 
     #[test]
