@@ -70,7 +70,7 @@ pub fn human(
             d.span
                 .iter()
                 .chain(d.related.iter().map(|(s, _)| s))
-                .map(|s| s.line),
+                .map(|s| s.line.max(1)),
         );
     }
     let lines: BTreeMap<&str, Lines<'_>> = wanted
@@ -242,6 +242,38 @@ fn render_one(out: &mut String, d: &Diagnostic, lines: &Lines<'_>, style: Style)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shows_the_source_line_of_every_diagnostic_of_a_file() {
+        let span = |line| Span {
+            line,
+            column: 1,
+            end_line: line,
+            end_column: 2,
+            start: 0,
+            end: 1,
+        };
+        let diag = |line, message: &str| Diagnostic {
+            code: raycc::codes::Code::DuplicateObject,
+            severity: Severity::Warning,
+            message: message.to_string(),
+            file: "f.yaml".to_string(),
+            span: Some(span(line)),
+            path: String::new(),
+            help: None,
+            related: None,
+        };
+        let sources = BTreeMap::from([("f.yaml".to_string(), b"first\nsecond\nthird\n".to_vec())]);
+        // A span at line 0 is shown at line 1, as before, and hides no later line.
+        let out = human(
+            &[diag(0, "zero"), diag(3, "three")],
+            &sources,
+            1,
+            Style { color: false },
+        );
+        assert!(out.contains("0 | first\n"), "{out}");
+        assert!(out.contains("3 | third\n"), "{out}");
+    }
 
     #[test]
     fn reads_the_lines_a_whole_file_decode_would_give() {
