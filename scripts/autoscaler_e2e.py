@@ -71,6 +71,7 @@ SHORT_TASK_S = 5
 HEAD_TIMEOUT = 240  # the head Pod Ready and the minimum node joined
 SCALE_UP_TIMEOUT = 360  # both special Pods up (one at a time, --serial-starts) and the work done
 STOP_TIMEOUT = 120
+DELETE_AFTER_DRAIN_TIMEOUT = 30  # a drained node's Pod deleted (that round, or a retry)
 EVENT = "EVENT "
 
 
@@ -569,6 +570,18 @@ class Run:
 
         released = driver.wait("released", 60)
         gone = driver.wait("special-gone", self.idle_timeout_s + 180)
+        if gone is not None:
+            # Ray's autoscaler drains a node through the GCS (its raylet leaves Ray) before the
+            # provider deletes its Pod, so the API shows the deletion a moment after Ray does.
+            try:
+                kubeapi.wait_for(
+                    "no special Pod left",
+                    lambda: not self.timeline.group(SPECIAL, alive_only=True),
+                    DELETE_AFTER_DRAIN_TIMEOUT,
+                    interval=0.5,
+                )
+            except TimeoutError:
+                pass  # the check below says what is left
         special = self.timeline.group(SPECIAL, alive_only=True)
         created = self.timeline.group(SPECIAL)
         self.check(
