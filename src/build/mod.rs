@@ -52,6 +52,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 pub use autoscaler::PROVIDER_SOURCE;
@@ -106,26 +107,32 @@ impl Object {
     /// The object as JSON, `apiVersion` and `kind` included.
     #[must_use]
     pub fn to_value(&self) -> Value {
-        let v = match self {
-            Object::ServiceAccount(o) => serde_json::to_value(o),
-            Object::Role(o) => serde_json::to_value(o),
-            Object::RoleBinding(o) => serde_json::to_value(o),
-            Object::ConfigMap(o) => serde_json::to_value(o),
-            Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
-            Object::Issuer(o) => serde_json::to_value(o),
-            Object::Certificate(o) => serde_json::to_value(o),
-            Object::NetworkPolicy(o) => serde_json::to_value(o),
-            Object::Ingress(o) => serde_json::to_value(o),
-            Object::PodTemplate(o) => serde_json::to_value(o),
-            Object::Service(o) => serde_json::to_value(o),
-            Object::StatefulSet(o) => serde_json::to_value(o),
-            Object::Deployment(o) => serde_json::to_value(o),
-            Object::Hpa(o) => serde_json::to_value(o),
-            Object::PodGroup(o) => serde_json::to_value(o),
-            Object::Job(o) => serde_json::to_value(o),
-        };
         // k8s-openapi types always serialize to JSON.
-        v.unwrap_or(Value::Null)
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// The object as its own type serializes it, `apiVersion` and `kind` included.
+impl Serialize for Object {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Object::ServiceAccount(o) => o.serialize(serializer),
+            Object::Role(o) => o.serialize(serializer),
+            Object::RoleBinding(o) => o.serialize(serializer),
+            Object::ConfigMap(o) => o.serialize(serializer),
+            Object::PersistentVolumeClaim(o) => o.serialize(serializer),
+            Object::Issuer(o) => o.serialize(serializer),
+            Object::Certificate(o) => o.serialize(serializer),
+            Object::NetworkPolicy(o) => o.serialize(serializer),
+            Object::Ingress(o) => o.serialize(serializer),
+            Object::PodTemplate(o) => o.serialize(serializer),
+            Object::Service(o) => o.serialize(serializer),
+            Object::StatefulSet(o) => o.serialize(serializer),
+            Object::Deployment(o) => o.serialize(serializer),
+            Object::Hpa(o) => o.serialize(serializer),
+            Object::PodGroup(o) => o.serialize(serializer),
+            Object::Job(o) => o.serialize(serializer),
+        }
     }
 }
 

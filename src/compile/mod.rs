@@ -222,6 +222,18 @@ impl Output {
         });
     }
 
+    /// Keeps one generated object as `keep` says: written straight into the stream, or as a
+    /// value.
+    fn keep_object(&mut self, object: &build::Object, source: &str, keep: Keep) {
+        match (keep, &mut self.documents) {
+            (Keep::Diagnostics, _) => {}
+            (_, Documents::Yaml(stream)) => stream.push_serialized(object),
+            (_, Documents::Values(_)) => {
+                self.keep(object.to_value(), Origin::Generated, source, keep);
+            }
+        }
+    }
+
     /// Keeps one output document as `keep` says.
     fn keep(&mut self, value: Value, origin: Origin, source: &str, keep: Keep) {
         match (keep, &mut self.documents) {
@@ -342,7 +354,7 @@ fn add_document(out: &mut Output, doc: Document, name: &str, opts: &Options, kee
         cluster,
     };
     match compiled {
-        Compiled::Generated(objects) => {
+        Built::Objects(objects) => {
             out.clusters += 1;
             if let Some(g) = generated {
                 let cluster: std::sync::Arc<str> = g.cluster.into();
@@ -354,17 +366,17 @@ fn add_document(out: &mut Output, doc: Document, name: &str, opts: &Options, kee
                     )
                 }));
             }
-            for value in objects {
-                out.keep(value, Origin::Generated, name, keep);
+            for object in &objects {
+                out.keep_object(object, name, keep);
             }
         }
-        Compiled::Passthrough(value) => {
+        Built::Passthrough(value) => {
             if let Some(key) = identity::Key::of_value(&value) {
                 out.placed.push(place(key, None));
             }
             out.keep(value, Origin::Passthrough, name, keep);
         }
-        Compiled::Invalid => {}
+        Built::Invalid => {}
     }
     let mut located = locate(findings, name, &doc.spans);
     located.sort_by(|a, b| (a.span, a.code, &a.message).cmp(&(b.span, b.code, &b.message)));
@@ -404,18 +416,32 @@ pub enum Compiled {
 /// order the stages found them).
 #[must_use]
 pub fn compile_document(doc: Value, opts: &Options) -> (Compiled, Vec<Finding>) {
-    let (compiled, findings, _) = compile_value(doc, opts, true);
+    let (built, findings, _) = compile_value(doc, opts, true);
+    let compiled = match built {
+        Built::Objects(objects) => {
+            Compiled::Generated(objects.iter().map(build::Object::to_value).collect())
+        }
+        Built::Passthrough(value) => Compiled::Passthrough(value),
+        Built::Invalid => Compiled::Invalid,
+    };
     (compiled, findings)
 }
 
+/// [`Compiled`], with the generated objects still typed, to be written or turned into values.
+enum Built {
+    Objects(Vec<build::Object>),
+    Passthrough(Value),
+    Invalid,
+}
+
 /// [`compile_document`], with the identities of what a valid RayCluster generates; without
-/// `build_objects`, it gives `Generated` with no objects (validation and normalization find
+/// `build_objects`, it gives `Objects` with no objects (validation and normalization find
 /// every diagnostic; building finds none).
 fn compile_value(
     doc: Value,
     opts: &Options,
     build_objects: bool,
-) -> (Compiled, Vec<Finding>, Option<Generated>) {
+) -> (Built, Vec<Finding>, Option<Generated>) {
     let (verdict, mut findings) = validate::validate(&doc);
     let mut generated = None;
     let compiled = match verdict {
@@ -423,7 +449,7 @@ fn compile_value(
             let (resolved, warnings) = normalize::normalize(*cluster, opts);
             findings.extend(warnings);
             if findings.iter().any(Finding::is_error) {
-                Compiled::Invalid
+                Built::Invalid
             } else {
                 generated = Some(Generated {
                     identities: build::identities(&resolved),
@@ -431,15 +457,14 @@ fn compile_value(
                     namespace: resolved.namespace.clone(),
                 });
                 if build_objects {
-                    let objects = build::build(&resolved).objects;
-                    Compiled::Generated(objects.iter().map(build::Object::to_value).collect())
+                    Built::Objects(build::build(&resolved).objects)
                 } else {
-                    Compiled::Generated(Vec::new())
+                    Built::Objects(Vec::new())
                 }
             }
         }
-        Validated::Passthrough => Compiled::Passthrough(doc),
-        Validated::Invalid => Compiled::Invalid,
+        Validated::Passthrough => Built::Passthrough(doc),
+        Validated::Invalid => Built::Invalid,
     };
     (compiled, findings, generated)
 }

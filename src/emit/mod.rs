@@ -25,6 +25,10 @@ use std::fmt::Write as _;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+mod typed;
+
+pub use typed::write_serialized;
+
 /// Renders one document, without a leading `---`.
 #[must_use]
 pub fn to_yaml(value: &Value) -> String {
@@ -71,10 +75,25 @@ pub struct Stream {
 impl Stream {
     /// Appends one document: `---` and the document.
     pub fn push(&mut self, value: &Value) {
+        self.push_with(|out| write_document(out, value));
+    }
+
+    /// Appends one document, `---` and the document, of any value that serializes to JSON:
+    /// the same text as [`Stream::push`] of `serde_json::to_value(value)`, written without
+    /// building that value (see [`write_serialized`]).
+    pub fn push_serialized<T: Serialize + ?Sized>(&mut self, value: &T) {
+        self.push_with(|out| {
+            out.push_str("---\n");
+            write_serialized(out, value);
+        });
+    }
+
+    /// Appends what `write` writes into the thread's scratch buffer.
+    fn push_with(&mut self, write: impl FnOnce(&mut String)) {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             scratch.clear();
-            write_document(&mut scratch, value);
+            write(&mut scratch);
             self.add(&scratch);
             // A single huge document does not stay on the thread after it.
             if scratch.capacity() > MAX_KEPT_SCRATCH {
@@ -327,96 +346,121 @@ impl Writer<'_> {
     }
 
     fn indent(&mut self, width: usize) {
-        const SPACES: &str = "                                                                ";
-        let mut width = width;
-        while width > SPACES.len() {
-            self.out.push_str(SPACES);
-            width -= SPACES.len();
-        }
-        self.out.push_str(&SPACES[..width]);
+        indent(self.out, width);
     }
 
     fn key(&mut self, key: &str) -> Option<()> {
-        if is_plain_key(key) {
-            self.out.push_str(key);
-            return Some(());
-        }
-        // serde-saphyr writes `<key>: 0` on one line for every key it does not put in the
-        // complex `? key` form.
-        let probe = serialized(&Probe(key, &Value::from(0)))?;
-        let text = probe.strip_suffix(": 0\n")?;
-        if text.contains('\n') {
-            return None;
-        }
-        self.out.push_str(text);
-        Some(())
+        write_key(self.out, key)
     }
 
-    /// A scalar after `key: ` or `- `, ending its line; a block scalar's lines go to column
-    /// `body`.
     fn scalar(&mut self, value: &Value, body: usize) -> Option<()> {
-        match value {
-            Value::Null => self.out.push_str("null\n"),
-            Value::Bool(true) => self.out.push_str("true\n"),
-            Value::Bool(false) => self.out.push_str("false\n"),
-            Value::Number(n) if n.is_i64() || n.is_u64() => {
-                // Writing to a String cannot fail.
-                let _ = writeln!(self.out, "{n}");
-            }
-            Value::String(s) if is_plain_value(s) => {
-                self.out.push_str(s);
-                self.out.push('\n');
-            }
-            Value::String(s) if is_simply_quoted(s) => {
-                self.out.push('"');
-                self.out.push_str(s);
-                self.out.push_str("\"\n");
-            }
-            Value::String(s) if is_simple_literal_block(s) => self.literal_block(s, body),
-            _ => self.probed_scalar(value, body)?,
-        }
-        Some(())
+        write_scalar(self.out, value, body)
     }
+}
 
-    /// A string [`is_simple_literal_block`] accepts, as serde-saphyr writes it: a `|` header
-    /// with the chomping indicator its trailing newlines need, then each line at column `body`
-    /// (empty lines empty).
-    fn literal_block(&mut self, s: &str, body: usize) {
-        let content = s.trim_end_matches('\n');
-        let trailing = s.len() - content.len();
-        self.out.push_str(match trailing {
-            0 => "|-\n",
-            1 => "|\n",
-            _ => "|+\n",
-        });
-        for line in content.split('\n') {
-            if !line.is_empty() {
-                self.indent(body);
-                self.out.push_str(line);
-            }
-            self.out.push('\n');
-        }
-        self.out
-            .extend(std::iter::repeat_n('\n', trailing.saturating_sub(1)));
+/// Appends `width` spaces.
+fn indent(out: &mut String, width: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut width = width;
+    while width > SPACES.len() {
+        out.push_str(SPACES);
+        width -= SPACES.len();
     }
+    out.push_str(&SPACES[..width]);
+}
 
-    /// A scalar as serde-saphyr writes it after `k: ` at the top level, its block lines (two
-    /// spaces deep there) moved to column `body`.
-    fn probed_scalar(&mut self, value: &Value, body: usize) -> Option<()> {
-        let probe = serialized(&Probe("k", value))?;
-        let (head, lines) = probe.strip_prefix("k: ")?.split_once('\n')?;
-        self.out.push_str(head);
-        self.out.push('\n');
-        for line in lines.split_inclusive('\n') {
-            if line == "\n" {
-                self.out.push('\n');
-            } else {
-                self.indent(body);
-                self.out.push_str(line.strip_prefix("  ")?);
-            }
-        }
-        Some(())
+/// A mapping key as serde-saphyr writes it; `None` for a key it writes in the complex `? key`
+/// form.
+fn write_key(out: &mut String, key: &str) -> Option<()> {
+    if is_plain_key(key) {
+        out.push_str(key);
+        return Some(());
     }
+    // serde-saphyr writes `<key>: 0` on one line for every key it does not put in the
+    // complex `? key` form.
+    let probe = serialized(&Probe(key, &Value::from(0)))?;
+    let text = probe.strip_suffix(": 0\n")?;
+    if text.contains('\n') {
+        return None;
+    }
+    out.push_str(text);
+    Some(())
+}
+
+/// A scalar after `key: ` or `- `, ending its line; a block scalar's lines go to column
+/// `body`.
+fn write_scalar(out: &mut String, value: &Value, body: usize) -> Option<()> {
+    match value {
+        Value::Null => out.push_str("null\n"),
+        Value::Bool(b) => write_bool(out, *b),
+        Value::Number(n) if n.is_i64() || n.is_u64() => {
+            // Writing to a String cannot fail.
+            let _ = writeln!(out, "{n}");
+        }
+        Value::String(s) => write_string(out, s, body)?,
+        _ => probed_scalar(out, value, body)?,
+    }
+    Some(())
+}
+
+fn write_bool(out: &mut String, b: bool) {
+    out.push_str(if b { "true\n" } else { "false\n" });
+}
+
+/// A string scalar, as [`write_scalar`] writes it.
+fn write_string(out: &mut String, s: &str, body: usize) -> Option<()> {
+    if is_plain_value(s) {
+        out.push_str(s);
+        out.push('\n');
+    } else if is_simply_quoted(s) {
+        out.push('"');
+        out.push_str(s);
+        out.push_str("\"\n");
+    } else if is_simple_literal_block(s) {
+        literal_block(out, s, body);
+    } else {
+        probed_scalar(out, &Value::String(s.to_owned()), body)?;
+    }
+    Some(())
+}
+
+/// A string [`is_simple_literal_block`] accepts, as serde-saphyr writes it: a `|` header
+/// with the chomping indicator its trailing newlines need, then each line at column `body`
+/// (empty lines empty).
+fn literal_block(out: &mut String, s: &str, body: usize) {
+    let content = s.trim_end_matches('\n');
+    let trailing = s.len() - content.len();
+    out.push_str(match trailing {
+        0 => "|-\n",
+        1 => "|\n",
+        _ => "|+\n",
+    });
+    for line in content.split('\n') {
+        if !line.is_empty() {
+            indent(out, body);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out.extend(std::iter::repeat_n('\n', trailing.saturating_sub(1)));
+}
+
+/// A scalar as serde-saphyr writes it after `k: ` at the top level, its block lines (two
+/// spaces deep there) moved to column `body`.
+fn probed_scalar(out: &mut String, value: &Value, body: usize) -> Option<()> {
+    let probe = serialized(&Probe("k", value))?;
+    let (head, lines) = probe.strip_prefix("k: ")?.split_once('\n')?;
+    out.push_str(head);
+    out.push('\n');
+    for line in lines.split_inclusive('\n') {
+        if line == "\n" {
+            out.push('\n');
+        } else {
+            indent(out, body);
+            out.push_str(line.strip_prefix("  ")?);
+        }
+    }
+    Some(())
 }
 
 /// Words a YAML 1.1 reader takes for a boolean, null or special float in some spelling; a
@@ -600,7 +644,7 @@ pub(crate) mod tests {
     }
 
     /// Strings a careless emitter writes so that a YAML 1.1 reader gets something else back.
-    const TRICKY: &[&str] = &[
+    pub(crate) const TRICKY: &[&str] = &[
         "yes",
         "no",
         "on",
@@ -735,7 +779,7 @@ pub(crate) mod tests {
     ];
 
     /// Values that put `s` in every position a scalar or key can take.
-    fn placements(s: &str) -> Vec<Value> {
+    pub(crate) fn placements(s: &str) -> Vec<Value> {
         vec![
             json!({ "k": s }),
             json!({ "a": { "b": s } }),
