@@ -407,8 +407,67 @@ fn write_bool(out: &mut String, b: bool) {
     out.push_str(if b { "true\n" } else { "false\n" });
 }
 
+/// Strings at least this long are remembered with their text as written, per thread
+/// ([`write_long_string`]).
+const LONG: usize = 4 << 10;
+
+/// The longest string remembered, so that a thread keeps at most a few MiB between documents.
+const LONGEST_REMEMBERED: usize = 1 << 20;
+
+/// How many long strings a thread remembers.
+const REMEMBERED: usize = 4;
+
+/// A long string, the column its block lines went to, and what was written for it.
+struct Remembered {
+    text: String,
+    body: usize,
+    written: String,
+}
+
+thread_local! {
+    /// The long strings written last on this thread, and the slot the next one takes.
+    static LONG_STRINGS: std::cell::RefCell<(Vec<Remembered>, usize)> =
+        const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
 /// A string scalar, as [`write_scalar`] writes it.
 fn write_string(out: &mut String, s: &str, body: usize) -> Option<()> {
+    if s.len() >= LONG && s.len() <= LONGEST_REMEMBERED {
+        write_long_string(out, s, body)
+    } else {
+        write_string_now(out, s, body)
+    }
+}
+
+/// A long string, copied from what was written for the same string at the same column when
+/// this thread wrote it lately: the same script in the ConfigMap of every autoscaling cluster
+/// of a stream is checked and laid out once per thread instead of once per cluster.
+fn write_long_string(out: &mut String, s: &str, body: usize) -> Option<()> {
+    LONG_STRINGS.with(|cell| {
+        let (slots, next) = &mut *cell.borrow_mut();
+        if let Some(hit) = slots.iter().find(|r| r.body == body && r.text == s) {
+            out.push_str(&hit.written);
+            return Some(());
+        }
+        let start = out.len();
+        write_string_now(out, s, body)?;
+        let remembered = Remembered {
+            text: s.to_owned(),
+            body,
+            written: out[start..].to_owned(),
+        };
+        if slots.len() < REMEMBERED {
+            slots.push(remembered);
+        } else {
+            slots[*next] = remembered;
+            *next = (*next + 1) % REMEMBERED;
+        }
+        Some(())
+    })
+}
+
+/// [`write_string`], worked out.
+fn write_string_now(out: &mut String, s: &str, body: usize) -> Option<()> {
     if is_plain_value(s) {
         out.push_str(s);
         out.push('\n');
@@ -804,6 +863,42 @@ pub(crate) mod tests {
                 assert_eq!(to_yaml(&value), saphyr_yaml(&value), "{value}");
             }
         }
+    }
+
+    #[test]
+    fn writes_long_strings_again_as_the_first_time_in_every_position() {
+        let script = "import ray\n\n    indented()\n".repeat(LONG / 8);
+        let long = [
+            format!("#!/bin/sh\n{script}"),
+            format!("{script}\n\n"),
+            format!("\n{script}"),
+            format!("\t{script}"),
+            format!("{script}✓"),
+            "x".repeat(LONG),
+            format!(" {}", "y".repeat(LONG)),
+            "z".repeat(LONGEST_REMEMBERED + 1),
+        ];
+        assert!(long.len() > REMEMBERED);
+        let values: Vec<Value> = long.iter().flat_map(|s| placements(s)).collect();
+        for round in 0..3 {
+            for value in &values {
+                assert_eq!(to_yaml(value), saphyr_yaml(value), "round {round}");
+            }
+            for s in &long {
+                for body in [0, 2, 6] {
+                    let (mut remembered, mut now) = (String::new(), String::new());
+                    write_string(&mut remembered, s, body).unwrap();
+                    write_string_now(&mut now, s, body).unwrap();
+                    assert!(remembered == now, "round {round}, body {body}");
+                }
+            }
+        }
+        let kept: usize = LONG_STRINGS.with(|c| {
+            let slots = &c.borrow().0;
+            assert_eq!(slots.len(), REMEMBERED);
+            slots.iter().map(|r| r.text.len() + r.written.len()).sum()
+        });
+        assert!(kept <= 3 * REMEMBERED * LONGEST_REMEMBERED, "{kept}");
     }
 
     #[test]
