@@ -452,24 +452,33 @@ impl Mapping<'_, '_> {
             Err(at) => self.base + at,
         };
         let before = self.ctx.entries[at].start;
-        let mut moved = self.ctx.out.split_off(entry.start);
-        let mut rest = self.ctx.out.split_off(before);
-        let shift = moved.len();
-        if at == self.base && matches!(self.pos, Pos::Item(_)) {
-            // The first entry continues the `- ` line: the moved one takes its place, without
-            // its indentation, and the one it displaces gets that indentation.
-            let column = self.pos.keys();
-            moved.drain(..column);
-            let mut indented = String::with_capacity(column + rest.len());
-            indent(&mut indented, column);
-            indented.push_str(&rest);
-            rest = indented;
+        let out = &mut *self.ctx.out;
+        // The text becomes moved + displaced: the shorter of the two is copied aside and the
+        // longer one (a ConfigMap's data, say, that sorts before `kind`) moved once in place.
+        // The first entry continues the `- ` line after a dash: the moved one then takes its
+        // place without its indentation, and the one it displaces gets that indentation.
+        let shift = out.len() - entry.start;
+        let column = if at == self.base && matches!(self.pos, Pos::Item(_)) {
+            self.pos.keys()
+        } else {
+            0
+        };
+        if entry.start - before <= shift {
+            let displaced = out[before..entry.start].to_owned();
+            out.replace_range(before..entry.start + column, "");
+            indent(out, column);
+            out.push_str(&displaced);
+        } else {
+            let moved = out.split_off(entry.start);
+            let mut head = String::with_capacity(moved.len());
+            head.push_str(&moved[column..]);
+            indent(&mut head, column);
+            out.insert_str(before, &head);
         }
-        self.ctx.out.push_str(&moved);
-        self.ctx.out.push_str(&rest);
+        let moved_len = shift - column;
         // The displaced entry now starts at its indentation; the ones after it moved by the
         // length of the moved entry as written.
-        self.ctx.entries[at].start = before + moved.len();
+        self.ctx.entries[at].start = before + moved_len;
         for later in &mut self.ctx.entries[at + 1..] {
             later.start += shift;
         }
