@@ -227,8 +227,19 @@ pub fn field_path(pointer: &str) -> String {
 /// Appends one segment to a JSON Pointer, escaping `~` and `/`.
 #[must_use]
 pub fn child(pointer: &str, segment: impl fmt::Display) -> String {
-    let seg = segment.to_string().replace('~', "~0").replace('/', "~1");
-    format!("{pointer}/{seg}")
+    use fmt::Write as _;
+    let mut out = String::with_capacity(pointer.len() + 24);
+    out.push_str(pointer);
+    out.push('/');
+    let start = out.len();
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{segment}");
+    if out[start..].contains(['~', '/']) {
+        let escaped = out[start..].replace('~', "~0").replace('/', "~1");
+        out.truncate(start);
+        out.push_str(&escaped);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -278,5 +289,9 @@ mod tests {
     #[test]
     fn child_escapes_pointer_syntax() {
         assert_eq!(child("/a", "b/c~d"), "/a/b~1c~0d");
+        assert_eq!(child("/a", "~1/"), "/a/~01~1");
+        assert_eq!(child("/a~1b", "c"), "/a~1b/c");
+        assert_eq!(child("", 12), "/12");
+        assert_eq!(child("/a", ""), "/a/");
     }
 }

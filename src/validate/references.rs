@@ -58,13 +58,14 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
-    /// `what` at `ptr` with this `value` must follow `rule`.
-    fn name(&mut self, ptr: &str, what: &str, value: &str, rule: Rule) {
+    /// `what` at the pointer `ptr` gives, with this `value`, must follow `rule`. The pointer
+    /// is only worked out for a name that does not.
+    fn name(&mut self, ptr: impl FnOnce() -> String, what: &str, value: &str, rule: Rule) {
         if let Some(e) = rule.error(value) {
             self.f.push(
                 Finding::new(
                     Code::InvalidName,
-                    ptr,
+                    ptr(),
                     format!("{what} `{value}` would be refused by the API server: {e}"),
                 )
                 .help(rule.help()),
@@ -77,7 +78,12 @@ impl Check<'_> {
 pub(super) fn names(c: &RayCluster, f: &mut Vec<Finding>) {
     let mut check = Check { f };
     if let Some(ns) = c.metadata.namespace.as_deref().filter(|n| !n.is_empty()) {
-        check.name("/metadata/namespace", "namespace", ns, Rule::Label);
+        check.name(
+            || "/metadata/namespace".to_owned(),
+            "namespace",
+            ns,
+            Rule::Label,
+        );
     }
     let spec = &c.spec;
     if let Some(secret) = spec
@@ -87,7 +93,7 @@ pub(super) fn names(c: &RayCluster, f: &mut Vec<Finding>) {
         .filter(|s| !s.is_empty())
     {
         check.name(
-            "/spec/authOptions/secretName",
+            || "/spec/authOptions/secretName".to_owned(),
             "Secret name",
             secret,
             Rule::Subdomain,
@@ -108,7 +114,7 @@ pub(super) fn names(c: &RayCluster, f: &mut Vec<Finding>) {
             ),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                check.name(&child(at, field), what, v, Rule::Subdomain);
+                check.name(|| child(at, field), what, v, Rule::Subdomain);
             }
         }
     }
@@ -135,7 +141,7 @@ fn template(check: &mut Check<'_>, at: &str, t: &PodTemplateSpec) {
         .filter(|s| !s.is_empty())
     {
         check.name(
-            &child(&at, "serviceAccountName"),
+            || child(&at, "serviceAccountName"),
             "service account name",
             sa,
             Rule::Subdomain,
@@ -147,7 +153,7 @@ fn template(check: &mut Check<'_>, at: &str, t: &PodTemplateSpec) {
         .filter(|s| !s.is_empty())
     {
         check.name(
-            &child(&at, "priorityClassName"),
+            || child(&at, "priorityClassName"),
             "priority class name",
             pc,
             Rule::Subdomain,
@@ -167,11 +173,11 @@ fn template(check: &mut Check<'_>, at: &str, t: &PodTemplateSpec) {
 }
 
 fn container(check: &mut Check<'_>, at: &str, c: &Container) {
-    check.name(&child(at, "name"), "container name", &c.name, Rule::Label);
+    check.name(|| child(at, "name"), "container name", &c.name, Rule::Label);
     for (i, p) in c.ports.iter().flatten().enumerate() {
         if let Some(name) = p.name.as_deref() {
             check.name(
-                &child(&child(&child(at, "ports"), i), "name"),
+                || child(&child(&child(at, "ports"), i), "name"),
                 "port name",
                 name,
                 Rule::Port,
@@ -185,18 +191,23 @@ fn container(check: &mut Check<'_>, at: &str, c: &Container) {
         let at = child(&child(&child(at, "env"), i), "valueFrom");
         if let Some(s) = &from.secret_key_ref {
             let at = child(&at, "secretKeyRef");
-            check.name(&child(&at, "name"), "Secret name", &s.name, Rule::Subdomain);
-            check.name(&child(&at, "key"), "Secret key", &s.key, Rule::Key);
+            check.name(
+                || child(&at, "name"),
+                "Secret name",
+                &s.name,
+                Rule::Subdomain,
+            );
+            check.name(|| child(&at, "key"), "Secret key", &s.key, Rule::Key);
         }
         if let Some(m) = &from.config_map_key_ref {
             let at = child(&at, "configMapKeyRef");
             check.name(
-                &child(&at, "name"),
+                || child(&at, "name"),
                 "ConfigMap name",
                 &m.name,
                 Rule::Subdomain,
             );
-            check.name(&child(&at, "key"), "ConfigMap key", &m.key, Rule::Key);
+            check.name(|| child(&at, "key"), "ConfigMap key", &m.key, Rule::Key);
         }
     }
     for (i, e) in c.env_from.iter().flatten().enumerate() {
@@ -207,7 +218,7 @@ fn container(check: &mut Check<'_>, at: &str, c: &Container) {
 fn env_from(check: &mut Check<'_>, at: &str, e: &EnvFromSource) {
     if let Some(s) = &e.secret_ref {
         check.name(
-            &child(&child(at, "secretRef"), "name"),
+            || child(&child(at, "secretRef"), "name"),
             "Secret name",
             &s.name,
             Rule::Subdomain,
@@ -215,7 +226,7 @@ fn env_from(check: &mut Check<'_>, at: &str, e: &EnvFromSource) {
     }
     if let Some(m) = &e.config_map_ref {
         check.name(
-            &child(&child(at, "configMapRef"), "name"),
+            || child(&child(at, "configMapRef"), "name"),
             "ConfigMap name",
             &m.name,
             Rule::Subdomain,
@@ -224,10 +235,10 @@ fn env_from(check: &mut Check<'_>, at: &str, e: &EnvFromSource) {
 }
 
 fn volume(check: &mut Check<'_>, at: &str, v: &Volume) {
-    check.name(&child(at, "name"), "volume name", &v.name, Rule::Label);
+    check.name(|| child(at, "name"), "volume name", &v.name, Rule::Label);
     if let Some(name) = v.secret.as_ref().and_then(|s| s.secret_name.as_deref()) {
         check.name(
-            &child(&child(at, "secret"), "secretName"),
+            || child(&child(at, "secret"), "secretName"),
             "Secret name",
             name,
             Rule::Subdomain,
@@ -235,7 +246,7 @@ fn volume(check: &mut Check<'_>, at: &str, v: &Volume) {
     }
     if let Some(m) = &v.config_map {
         check.name(
-            &child(&child(at, "configMap"), "name"),
+            || child(&child(at, "configMap"), "name"),
             "ConfigMap name",
             &m.name,
             Rule::Subdomain,
@@ -243,7 +254,7 @@ fn volume(check: &mut Check<'_>, at: &str, v: &Volume) {
     }
     if let Some(claim) = &v.persistent_volume_claim {
         check.name(
-            &child(&child(at, "persistentVolumeClaim"), "claimName"),
+            || child(&child(at, "persistentVolumeClaim"), "claimName"),
             "claim name",
             &claim.claim_name,
             Rule::Subdomain,
@@ -258,7 +269,7 @@ fn volume(check: &mut Check<'_>, at: &str, v: &Volume) {
         let at = child(&child(&child(at, "projected"), "sources"), i);
         if let Some(s) = &source.secret {
             check.name(
-                &child(&child(&at, "secret"), "name"),
+                || child(&child(&at, "secret"), "name"),
                 "Secret name",
                 &s.name,
                 Rule::Subdomain,
@@ -266,7 +277,7 @@ fn volume(check: &mut Check<'_>, at: &str, v: &Volume) {
         }
         if let Some(m) = &source.config_map {
             check.name(
-                &child(&child(&at, "configMap"), "name"),
+                || child(&child(&at, "configMap"), "name"),
                 "ConfigMap name",
                 &m.name,
                 Rule::Subdomain,
