@@ -33,6 +33,8 @@
 //! span maps; `chunks` cuts a stream at its `---` lines so that `compile` can parse the pieces
 //! in parallel.
 
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 use crate::diagnostic::Span;
@@ -99,10 +101,16 @@ pub struct Document {
 /// of their key. The root node is recorded under the empty pointer `""`. A mapping or
 /// sequence's value span covers only its first token, so a diagnostic about a whole object
 /// points at where it starts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct SpanMap {
-    /// Sorted by pointer, each pointer once.
-    entries: Vec<(String, Spans)>,
+    /// In reading order; of two records of one pointer, the later counts.
+    recorded: Vec<(String, Spans)>,
+    /// Set by the first lookup, which scans `recorded` instead of sorting it: most documents
+    /// are looked up once (their name), and only those with findings more often.
+    scanned: OnceLock<()>,
+    /// Indices into `recorded`, sorted by pointer, each pointer once (its last record): built
+    /// by the second lookup.
+    index: OnceLock<Vec<usize>>,
 }
 
 /// A node's key span (none for sequence items and the root) and value span.
@@ -110,25 +118,53 @@ type Spans = (Option<Span>, Span);
 
 impl SpanMap {
     /// The map of spans recorded in reading order; of two records of one pointer, the later
-    /// counts. (Sorting once costs less than keeping a tree sorted while reading.)
-    pub(super) fn from_recorded(mut entries: Vec<(String, Spans)>) -> SpanMap {
-        // A stable sort keeps the records of one pointer in reading order.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        entries.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(later, kept);
+    /// counts.
+    pub(super) fn from_recorded(recorded: Vec<(String, Spans)>) -> SpanMap {
+        SpanMap {
+            recorded,
+            ..SpanMap::default()
+        }
+    }
+
+    /// [`SpanMap::index`], built on first use.
+    fn index(&self) -> &[usize] {
+        self.index.get_or_init(|| {
+            let mut index: Vec<usize> = (0..self.recorded.len()).collect();
+            // A stable sort keeps the records of one pointer in reading order; the last counts.
+            index.sort_by(|&a, &b| self.recorded[a].0.cmp(&self.recorded[b].0));
+            let mut kept: Vec<usize> = Vec::with_capacity(index.len());
+            for i in index {
+                match kept.last_mut() {
+                    Some(last) if self.recorded[*last].0 == self.recorded[i].0 => *last = i,
+                    _ => kept.push(i),
+                }
             }
-            same
-        });
-        SpanMap { entries }
+            kept
+        })
+    }
+
+    /// Every recorded pointer once, in order, with its spans.
+    fn entries(&self) -> impl Iterator<Item = (&str, &Spans)> {
+        self.index().iter().map(|&i| {
+            let (pointer, spans) = &self.recorded[i];
+            (pointer.as_str(), spans)
+        })
     }
 
     fn get(&self, pointer: &str) -> Option<&Spans> {
-        self.entries
-            .binary_search_by(|(p, _)| p.as_str().cmp(pointer))
+        if self.index.get().is_none() && self.scanned.set(()).is_ok() {
+            return self
+                .recorded
+                .iter()
+                .rev()
+                .find(|(p, _)| p == pointer)
+                .map(|(_, spans)| spans);
+        }
+        let index = self.index();
+        index
+            .binary_search_by(|&i| self.recorded[i].0.as_str().cmp(pointer))
             .ok()
-            .map(|i| &self.entries[i].1)
+            .map(|i| &self.recorded[index[i]].1)
     }
 
     /// The span of the value at `pointer`; if none is recorded (the pointer names a field that
@@ -163,15 +199,25 @@ impl SpanMap {
     /// Number of recorded nodes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index().len()
     }
 
     /// True when no node is recorded.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.recorded.is_empty()
     }
 }
+
+/// Two maps are equal when they give the same spans for the same pointers, whatever order
+/// they were recorded in.
+impl PartialEq for SpanMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries().eq(other.entries())
+    }
+}
+
+impl Eq for SpanMap {}
 
 /// What kind of problem a [`ParseError`] is, for callers that only need to branch on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -601,14 +647,38 @@ pub(crate) mod tests {
             ("/a".to_string(), (Some(span(5)), span(6))),
             ("/b".to_string(), (Some(span(7)), span(8))),
         ];
-        let map = SpanMap::from_recorded(recorded);
+        let expected = [
+            ("", Some(span(1))),
+            ("/a/0", Some(span(4))),
+            ("/b", Some(span(8))),
+            ("/a/1", Some(span(5))),
+            ("/c/d", Some(span(1))),
+            ("/a", Some(span(6))),
+        ];
+        // The first lookup of a map scans the records; later ones use the sorted index.
+        for (pointer, span) in expected {
+            let fresh = SpanMap::from_recorded(recorded.clone());
+            assert_eq!(fresh.value(pointer), span, "first lookup of {pointer:?}");
+            assert_eq!(fresh.value(pointer), span, "second lookup of {pointer:?}");
+        }
+        let fresh = SpanMap::from_recorded(recorded.clone());
+        assert_eq!(fresh.key_or_value("/a"), Some(span(5)));
+        assert_eq!(fresh.key_or_value("/b"), Some(span(7)));
+        let map = SpanMap::from_recorded(recorded.clone());
         assert_eq!(map.len(), 4);
-        assert_eq!(map.value(""), Some(span(1)));
-        assert_eq!(map.value("/a/0"), Some(span(4)));
+        for (pointer, span) in expected {
+            assert_eq!(map.value(pointer), span, "{pointer:?}");
+        }
         assert_eq!(map.key_or_value("/a"), Some(span(5)));
-        assert_eq!(map.value("/b"), Some(span(8)));
-        assert_eq!(map.value("/a/1"), Some(span(5)));
-        assert_eq!(map.value("/c/d"), Some(span(1)));
+        // Equal whatever the order of the records, as long as the later record of a pointer
+        // is the same.
+        let mut reordered = recorded.clone();
+        reordered.swap(0, 2);
+        reordered.swap(1, 3);
+        assert_eq!(SpanMap::from_recorded(reordered), map);
+        let mut other = recorded;
+        other.swap(1, 4);
+        assert_ne!(SpanMap::from_recorded(other), map);
     }
 
     #[test]
