@@ -207,7 +207,7 @@ impl Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::tests::input_dirs;
+    use crate::parse::tests::input_files;
     use crate::parse::{READER_STACK_BYTES, parse};
 
     proptest::proptest! {
@@ -324,12 +324,10 @@ mod tests {
 
     #[test]
     fn parses_pieces_of_every_fuzz_and_sample_input_like_the_whole() {
-        let mut inputs = Vec::new();
-        for dir in input_dirs() {
-            if let Ok(entries) = std::fs::read_dir(dir) {
-                inputs.extend(entries.filter_map(|e| std::fs::read(e.ok()?.path()).ok()));
-            }
-        }
+        let inputs: Vec<Vec<u8>> = input_files()
+            .into_iter()
+            .filter_map(|(_, path)| std::fs::read(path).ok())
+            .collect();
         // One stream of every input that parses: the pieces are whole inputs and parts of them.
         let mut stream = Vec::new();
         for input in &inputs {

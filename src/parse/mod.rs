@@ -543,6 +543,17 @@ pub(crate) mod tests {
         dirs
     }
 
+    /// Every file directly in one of [`input_dirs`], with its folder.
+    pub(crate) fn input_files() -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
+        let mut files = Vec::new();
+        for dir in input_dirs() {
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                files.extend(entries.filter_map(|e| Some((dir.clone(), e.ok()?.path()))));
+            }
+        }
+        files
+    }
+
     fn one(yaml: &str) -> Document {
         let mut docs = parse(yaml.as_bytes()).unwrap();
         assert_eq!(docs.len(), 1, "expected one document");
