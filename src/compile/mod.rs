@@ -347,10 +347,12 @@ fn compile_input(
 fn add_document(out: &mut Output, doc: Document, name: &str, opts: &Options, keep: Keep) {
     let (compiled, findings, generated) = compile_value(doc.value, opts, keep != Keep::Diagnostics);
     let file: std::sync::Arc<str> = name.into();
+    // Every object a document gives is placed at the document's name.
+    let span = doc.spans.value("/metadata/name");
     let place = |key, cluster| identity::Placed {
         key,
         file: file.clone(),
-        span: doc.spans.value("/metadata/name"),
+        span,
         cluster,
     };
     match compiled {

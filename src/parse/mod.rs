@@ -34,6 +34,7 @@
 //! in parallel.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
@@ -101,25 +102,73 @@ pub struct Document {
 /// of their key. The root node is recorded under the empty pointer `""`. A mapping or
 /// sequence's value span covers only its first token, so a diagnostic about a whole object
 /// points at where it starts.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct SpanMap {
-    /// In reading order; of two records of one pointer, the later counts.
-    recorded: Vec<(String, Spans)>,
-    /// Set by the first lookup, which scans `recorded` instead of sorting it: most documents
-    /// are looked up once (their name), and only those with findings more often.
-    scanned: OnceLock<()>,
+    recorded: Recorded,
+    /// Lookups so far, up to [`SCANNED_LOOKUPS`]: that many scan `recorded` instead of sorting
+    /// it, as most documents are looked up a few times only (their name, and a finding or two).
+    lookups: AtomicUsize,
     /// Indices into `recorded`, sorted by pointer, each pointer once (its last record): built
-    /// by the second lookup.
+    /// by the first lookup after [`SCANNED_LOOKUPS`].
     index: OnceLock<Vec<usize>>,
 }
+
+/// How many lookups of one [`SpanMap`] scan its records before it sorts them. A scan is a
+/// few instructions per record (most pointers differ in length); a sort costs a few dozen
+/// scans.
+const SCANNED_LOOKUPS: usize = 8;
 
 /// A node's key span (none for sequence items and the root) and value span.
 type Spans = (Option<Span>, Span);
 
+/// The spans of a document in reading order, each under the JSON Pointer of its node; the
+/// pointers are kept end to end in one string, so that recording a node allocates nothing
+/// of its own.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Recorded {
+    pointers: String,
+    /// Each record: where its pointer ends in `pointers` (it starts where the previous one
+    /// ends), and its spans.
+    records: Vec<(usize, Spans)>,
+}
+
+impl Recorded {
+    /// Records the spans of the node at `pointer`.
+    pub(super) fn record(&mut self, pointer: &str, spans: Spans) {
+        self.pointers.push_str(pointer);
+        self.records.push((self.pointers.len(), spans));
+    }
+
+    fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Record `i`: its pointer and spans.
+    fn get(&self, i: usize) -> (&str, &Spans) {
+        let start = i.checked_sub(1).map_or(0, |j| self.records[j].0);
+        let (end, spans) = &self.records[i];
+        (&self.pointers[start..*end], spans)
+    }
+
+    fn pointer(&self, i: usize) -> &str {
+        self.get(i).0
+    }
+}
+
+impl Clone for SpanMap {
+    fn clone(&self) -> SpanMap {
+        SpanMap {
+            recorded: self.recorded.clone(),
+            lookups: AtomicUsize::new(self.lookups.load(Ordering::Relaxed)),
+            index: self.index.clone(),
+        }
+    }
+}
+
 impl SpanMap {
     /// The map of spans recorded in reading order; of two records of one pointer, the later
     /// counts.
-    pub(super) fn from_recorded(recorded: Vec<(String, Spans)>) -> SpanMap {
+    pub(super) fn from_recorded(recorded: Recorded) -> SpanMap {
         SpanMap {
             recorded,
             ..SpanMap::default()
@@ -129,13 +178,14 @@ impl SpanMap {
     /// [`SpanMap::index`], built on first use.
     fn index(&self) -> &[usize] {
         self.index.get_or_init(|| {
-            let mut index: Vec<usize> = (0..self.recorded.len()).collect();
+            let recorded = &self.recorded;
+            let mut index: Vec<usize> = (0..recorded.len()).collect();
             // A stable sort keeps the records of one pointer in reading order; the last counts.
-            index.sort_by(|&a, &b| self.recorded[a].0.cmp(&self.recorded[b].0));
+            index.sort_by(|&a, &b| recorded.pointer(a).cmp(recorded.pointer(b)));
             let mut kept: Vec<usize> = Vec::with_capacity(index.len());
             for i in index {
                 match kept.last_mut() {
-                    Some(last) if self.recorded[*last].0 == self.recorded[i].0 => *last = i,
+                    Some(last) if recorded.pointer(*last) == recorded.pointer(i) => *last = i,
                     _ => kept.push(i),
                 }
             }
@@ -145,26 +195,24 @@ impl SpanMap {
 
     /// Every recorded pointer once, in order, with its spans.
     fn entries(&self) -> impl Iterator<Item = (&str, &Spans)> {
-        self.index().iter().map(|&i| {
-            let (pointer, spans) = &self.recorded[i];
-            (pointer.as_str(), spans)
-        })
+        self.index().iter().map(|&i| self.recorded.get(i))
     }
 
     fn get(&self, pointer: &str) -> Option<&Spans> {
-        if self.index.get().is_none() && self.scanned.set(()).is_ok() {
-            return self
-                .recorded
-                .iter()
+        if self.index.get().is_none()
+            && self.lookups.fetch_add(1, Ordering::Relaxed) < SCANNED_LOOKUPS
+        {
+            return (0..self.recorded.len())
                 .rev()
-                .find(|(p, _)| p == pointer)
+                .map(|i| self.recorded.get(i))
+                .find(|(p, _)| *p == pointer)
                 .map(|(_, spans)| spans);
         }
         let index = self.index();
         index
-            .binary_search_by(|&i| self.recorded[i].0.as_str().cmp(pointer))
+            .binary_search_by(|&i| self.recorded.pointer(i).cmp(pointer))
             .ok()
-            .map(|i| &self.recorded[index[i]].1)
+            .map(|i| self.recorded.get(index[i]).1)
     }
 
     /// The span of the value at `pointer`; if none is recorded (the pointer names a field that
@@ -205,7 +253,7 @@ impl SpanMap {
     /// True when no node is recorded.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.recorded.is_empty()
+        self.recorded.len() == 0
     }
 }
 
@@ -467,15 +515,24 @@ fn invalid_utf8(source: &[u8], error: &std::str::Utf8Error) -> ParseError {
 /// Line and column just past `text`, starting from `line`/`column`. A line break is `\n`,
 /// `\r\n` or a lone `\r`, as in YAML.
 fn walk(text: &str, mut line: usize, mut column: usize) -> (usize, usize) {
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' | '\r' => {
+    let bytes = text.as_bytes();
+    // Most scalars are one line of ASCII.
+    if !bytes
+        .iter()
+        .any(|&b| b == b'\n' || b == b'\r' || !b.is_ascii())
+    {
+        return (line, column + bytes.len());
+    }
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
+            b'\n' | b'\r' => {
                 line += 1;
                 column = 1;
             }
-            _ => column += 1,
+            // A character is counted at its first byte.
+            _ if b & 0xC0 != 0x80 => column += 1,
+            _ => {}
         }
     }
     (line, column)
@@ -652,12 +709,19 @@ pub(crate) mod tests {
             end: 1,
         };
         let recorded = vec![
-            (String::new(), (None, span(1))),
-            ("/b".to_string(), (Some(span(2)), span(3))),
-            ("/a/0".to_string(), (None, span(4))),
-            ("/a".to_string(), (Some(span(5)), span(6))),
-            ("/b".to_string(), (Some(span(7)), span(8))),
+            ("", (None, span(1))),
+            ("/b", (Some(span(2)), span(3))),
+            ("/a/0", (None, span(4))),
+            ("/a", (Some(span(5)), span(6))),
+            ("/b", (Some(span(7)), span(8))),
         ];
+        let map_of = |records: &[(&str, Spans)]| {
+            let mut recorded = Recorded::default();
+            for (pointer, spans) in records {
+                recorded.record(pointer, *spans);
+            }
+            SpanMap::from_recorded(recorded)
+        };
         let expected = [
             ("", Some(span(1))),
             ("/a/0", Some(span(4))),
@@ -666,30 +730,56 @@ pub(crate) mod tests {
             ("/c/d", Some(span(1))),
             ("/a", Some(span(6))),
         ];
-        // The first lookup of a map scans the records; later ones use the sorted index.
+        // The first lookups of a map scan the records; later ones use the sorted index.
         for (pointer, span) in expected {
-            let fresh = SpanMap::from_recorded(recorded.clone());
-            assert_eq!(fresh.value(pointer), span, "first lookup of {pointer:?}");
-            assert_eq!(fresh.value(pointer), span, "second lookup of {pointer:?}");
+            let fresh = map_of(&recorded);
+            for lookup in 0..=SCANNED_LOOKUPS + 1 {
+                assert_eq!(fresh.value(pointer), span, "lookup {lookup} of {pointer:?}");
+            }
+            assert!(fresh.index.get().is_some(), "{pointer:?}");
         }
-        let fresh = SpanMap::from_recorded(recorded.clone());
+        let fresh = map_of(&recorded);
         assert_eq!(fresh.key_or_value("/a"), Some(span(5)));
         assert_eq!(fresh.key_or_value("/b"), Some(span(7)));
-        let map = SpanMap::from_recorded(recorded.clone());
+        assert!(fresh.index.get().is_none());
+        let map = map_of(&recorded);
         assert_eq!(map.len(), 4);
         for (pointer, span) in expected {
             assert_eq!(map.value(pointer), span, "{pointer:?}");
         }
         assert_eq!(map.key_or_value("/a"), Some(span(5)));
+        assert_eq!(map.clone(), map);
         // Equal whatever the order of the records, as long as the later record of a pointer
         // is the same.
         let mut reordered = recorded.clone();
         reordered.swap(0, 2);
         reordered.swap(1, 3);
-        assert_eq!(SpanMap::from_recorded(reordered), map);
+        assert_eq!(map_of(&reordered), map);
         let mut other = recorded;
         other.swap(1, 4);
-        assert_ne!(SpanMap::from_recorded(other), map);
+        assert_ne!(map_of(&other), map);
+    }
+
+    #[test]
+    fn walks_lines_and_characters_as_yaml_counts_them() {
+        // The line and column after each text, from line 3 column 5.
+        let cases = [
+            ("", (3, 5)),
+            ("abc", (3, 8)),
+            ("a\nbc", (4, 3)),
+            ("a\r\nbc", (4, 3)),
+            ("a\rbc", (4, 3)),
+            ("a\r\r\nb", (5, 2)),
+            ("a\n", (4, 1)),
+            ("\r", (4, 1)),
+            ("é", (3, 6)),
+            ("日本\n語x", (4, 3)),
+            ("a🙂b", (3, 8)),
+            ("\té\r\n🙂\r", (5, 1)),
+        ];
+        for (text, end) in cases {
+            assert_eq!(walk(text, 3, 5), end, "{text:?}");
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@
 use serde_json::{Map, Value};
 
 use super::value::{push_index, push_key};
-use super::{Document, Source, SpanMap, Usage, walk};
+use super::{Document, Recorded, Source, SpanMap, Usage, walk};
 use crate::diagnostic::Span;
 
 /// Deepest nesting read here; deeper input is left to serde-saphyr and its depth budget.
@@ -63,7 +63,7 @@ pub(super) fn read(source: &Source<'_>) -> Option<(Vec<Document>, Usage)> {
         scalar_bytes: 0,
         documents: 0,
         depth: 0,
-        spans: Vec::new(),
+        spans: Recorded::default(),
         pointer: String::new(),
     };
     let documents = reader.stream()?;
@@ -143,7 +143,7 @@ struct Reader<'s, 'a> {
     documents: usize,
     depth: usize,
     /// Spans in reading order, for [`SpanMap::from_recorded`].
-    spans: Vec<(String, (Option<Span>, Span))>,
+    spans: Recorded,
     /// JSON Pointer of the node being read.
     pointer: String,
 }
@@ -229,7 +229,7 @@ impl<'s> Reader<'s, '_> {
     }
 
     fn record(&mut self, key: Option<Span>, value: Span) {
-        self.spans.push((self.pointer.clone(), (key, value)));
+        self.spans.record(&self.pointer, (key, value));
     }
 
     /// The line holding byte `pos`, from `self.at` on (callers read forward).

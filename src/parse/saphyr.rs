@@ -16,8 +16,8 @@ use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
 use super::value::Builder;
 use super::{
-    Document, MAX_ALIAS_REPLAY, MAX_DOCUMENTS, MAX_INPUT_BYTES, MAX_NODES, ParseError, Source,
-    SpanMap, walk,
+    Document, MAX_ALIAS_REPLAY, MAX_DOCUMENTS, MAX_INPUT_BYTES, MAX_NODES, ParseError, Recorded,
+    Source, SpanMap, walk,
 };
 use crate::diagnostic::Span;
 
@@ -50,7 +50,7 @@ impl Source<'_> {
         for (index, root) in roots.into_iter().enumerate() {
             let mut builder = Builder {
                 source: self,
-                spans: Vec::new(),
+                spans: Recorded::default(),
                 pointer: String::new(),
             };
             let root_span = self.span(&root.referenced);

@@ -12,14 +12,14 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
 use super::saphyr::Node;
-use super::{ParseError, Source};
+use super::{ParseError, Recorded, Source};
 use crate::diagnostic::Span;
 
 /// Turns one document's node tree into JSON, recording spans as it goes.
 pub(super) struct Builder<'s, 'a> {
     pub(super) source: &'s Source<'a>,
     /// Spans in reading order, for [`super::SpanMap::from_recorded`].
-    pub(super) spans: Vec<(String, (Option<Span>, Span))>,
+    pub(super) spans: Recorded,
     /// JSON Pointer of the node being built.
     pub(super) pointer: String,
 }
@@ -31,7 +31,7 @@ impl Builder<'_, '_> {
         span: Span,
         key: Option<Span>,
     ) -> Result<Value, ParseError> {
-        self.spans.push((self.pointer.clone(), (key, span)));
+        self.spans.record(&self.pointer, (key, span));
         Ok(match node {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(b),
