@@ -348,17 +348,28 @@ pub fn identities(r: &ResolvedCluster) -> Vec<Identity> {
 /// Builds every object of a resolved cluster.
 #[must_use]
 pub fn build(r: &ResolvedCluster) -> Manifest {
-    let head_pod = scheduling::with_scheduling(r, &r.head, pod::pod_template(r, &r.head));
+    let pod_for = |g: &ResolvedGroup| scheduling::with_scheduling(r, g, pod::pod_template(r, g));
+    let parts = parts(r);
+    // Each Pod template is built once: every object that takes one but the last gets a copy.
+    // The head Service only reads the head's, which the head's workload then takes.
+    let mut head_pod = Some(pod_for(&r.head));
     let mut worker_pods: Vec<Option<PodTemplateSpec>> = vec![None; r.workers.len()];
+    let mut uses = vec![0_usize; r.workers.len()];
+    for part in &parts {
+        if let Part::Worker(i, _) | Part::PodTemplate(i) = part {
+            uses[*i] += 1;
+        }
+    }
     let mut pod_of = |i: usize| -> PodTemplateSpec {
-        worker_pods[i]
-            .get_or_insert_with(|| {
-                let g = &r.workers[i];
-                scheduling::with_scheduling(r, g, pod::pod_template(r, g))
-            })
-            .clone()
+        uses[i] = uses[i].saturating_sub(1);
+        let pod = &mut worker_pods[i];
+        if uses[i] == 0 {
+            pod.take().unwrap_or_else(|| pod_for(&r.workers[i]))
+        } else {
+            pod.get_or_insert_with(|| pod_for(&r.workers[i])).clone()
+        }
     };
-    let objects = parts(r)
+    let objects = parts
         .into_iter()
         .map(|part| match part {
             Part::ServiceAccount(p) => {
@@ -375,7 +386,10 @@ pub fn build(r: &ResolvedCluster) -> Manifest {
             Part::NetworkPolicy(p) => {
                 Object::NetworkPolicy(Box::new(network::network_policy(r, p)))
             }
-            Part::HeadService => Object::Service(Box::new(service::head(r, &head_pod))),
+            Part::HeadService => Object::Service(Box::new(service::head(
+                r,
+                head_pod.get_or_insert_with(|| pod_for(&r.head)),
+            ))),
             Part::ServeService(p) => Object::Service(Box::new(exposure::serve_service(r, p))),
             Part::Ingress(p) => Object::Ingress(Box::new(exposure::ingress(r, p))),
             Part::HeadlessService(name) => Object::Service(Box::new(service::headless(r, name))),
@@ -383,7 +397,7 @@ pub fn build(r: &ResolvedCluster) -> Manifest {
             Part::Head => Object::StatefulSet(Box::new(workload::statefulset(
                 r,
                 &r.head,
-                head_pod.clone(),
+                head_pod.take().unwrap_or_else(|| pod_for(&r.head)),
                 &r.head_service.name,
                 None,
             ))),
