@@ -20,7 +20,7 @@
 //! This stage never fails, never does I/O, and never changes a value: numbers stay numbers,
 //! booleans stay booleans, and strings stay strings.
 
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
@@ -393,14 +393,18 @@ fn write_scalar(out: &mut String, value: &Value, body: usize) -> Option<()> {
     match value {
         Value::Null => out.push_str("null\n"),
         Value::Bool(b) => write_bool(out, *b),
-        Value::Number(n) if n.is_i64() || n.is_u64() => {
-            // Writing to a String cannot fail.
-            let _ = writeln!(out, "{n}");
-        }
+        Value::Number(n) if let Some(i) = n.as_i64() => write_integer(out, i),
+        Value::Number(n) if let Some(u) = n.as_u64() => write_integer(out, u),
         Value::String(s) => write_string(out, s, body)?,
         _ => probed_scalar(out, value, body)?,
     }
     Some(())
+}
+
+/// An integer as serde-saphyr writes it (its decimal digits), ending its line.
+fn write_integer(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+    out.push('\n');
 }
 
 fn write_bool(out: &mut String, b: bool) {
@@ -478,7 +482,44 @@ fn write_string_now(out: &mut String, s: &str, body: usize) -> Option<()> {
     } else if is_simple_literal_block(s) {
         literal_block(out, s, body);
     } else {
-        probed_scalar(out, &Value::String(s.to_owned()), body)?;
+        probed_string(out, s, body)?;
+    }
+    Some(())
+}
+
+/// The longest string whose probed text is remembered ([`probed_string`]).
+const PROBED_LONGEST: usize = 256;
+
+/// How many probed strings a thread remembers; later ones are probed every time.
+const PROBED_KEPT: usize = 1024;
+
+thread_local! {
+    /// Short strings serde-saphyr wrote on one line on this thread, and that line: the same
+    /// few (`--`, `127.0.0.1:6379`, a TPU topology) come back in every cluster.
+    static PROBED: std::cell::RefCell<BTreeMap<String, String>> =
+        const { std::cell::RefCell::new(BTreeMap::new()) };
+}
+
+/// A string as [`probed_scalar`] writes it; a short one written on one line is remembered,
+/// as that line does not depend on the column.
+fn probed_string(out: &mut String, s: &str, body: usize) -> Option<()> {
+    if s.len() > PROBED_LONGEST {
+        return probed_scalar(out, &Value::String(s.to_owned()), body);
+    }
+    let known = PROBED.with(|p| p.borrow().get(s).map(|line| out.push_str(line)));
+    if known.is_some() {
+        return Some(());
+    }
+    let start = out.len();
+    probed_scalar(out, &Value::String(s.to_owned()), body)?;
+    let written = &out[start..];
+    if written.find('\n') == Some(written.len() - 1) {
+        PROBED.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < PROBED_KEPT {
+                p.insert(s.to_owned(), written.to_owned());
+            }
+        });
     }
     Some(())
 }
@@ -899,6 +940,54 @@ pub(crate) mod tests {
             slots.iter().map(|r| r.text.len() + r.written.len()).sum()
         });
         assert!(kept <= 3 * REMEMBERED * LONGEST_REMEMBERED, "{kept}");
+    }
+
+    #[test]
+    fn writes_probed_strings_again_as_the_first_time_in_every_position() {
+        let strings: Vec<String> = [
+            "--",
+            "127.0.0.1:6379",
+            "0.5",
+            "2x2x2",
+            "a: b",
+            "'quoted'",
+            "x\n\ty",
+            " lead\nx",
+            "tab\there",
+            "é",
+            "#comment",
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .chain([":".repeat(PROBED_LONGEST), ":".repeat(PROBED_LONGEST + 1)])
+        .chain((0..PROBED_KEPT + 8).map(|i| format!("{i}.5")))
+        .collect();
+        let probed =
+            |s: &str| !is_plain_value(s) && !is_simply_quoted(s) && !is_simple_literal_block(s);
+        assert!(strings.iter().all(|s| probed(s)), "every string is probed");
+        for round in 0..3 {
+            for s in &strings {
+                for value in placements(s) {
+                    assert_eq!(to_yaml(&value), saphyr_yaml(&value), "round {round}: {s:?}");
+                }
+                for body in [0, 2, 6] {
+                    let (mut remembered, mut now) = (String::new(), String::new());
+                    write_string_now(&mut remembered, s, body).unwrap();
+                    probed_scalar(&mut now, &Value::String(s.clone()), body).unwrap();
+                    assert!(remembered == now, "round {round}, body {body}: {s:?}");
+                }
+            }
+        }
+        PROBED.with(|p| {
+            let p = p.borrow();
+            assert_eq!(p.len(), PROBED_KEPT);
+            assert!(p.contains_key("--") && p.contains_key(&":".repeat(PROBED_LONGEST)));
+            assert!(
+                p.keys()
+                    .all(|s| s.len() <= PROBED_LONGEST && !s.contains('\n'))
+            );
+            assert!(p.values().all(|line| line.matches('\n').count() == 1));
+        });
     }
 
     #[test]

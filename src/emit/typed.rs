@@ -11,13 +11,13 @@
 //! data, a scalar or empty collection at the root) makes it give up, and the caller writes the
 //! value's JSON form instead, so the output is the same either way.
 
-use std::fmt::{self, Display, Write as _};
+use std::fmt::{self, Display};
 
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 use serde_json::Value;
 
-use super::{indent, write_bool, write_key, write_scalar, write_string};
+use super::{indent, write_bool, write_integer, write_key, write_scalar, write_string};
 
 /// Appends `value` as one document, without a leading `---`, exactly as
 /// `write_yaml(out, &serde_json::to_value(value))` would.
@@ -142,10 +142,9 @@ impl<'c, 'o> Ser<'c, 'o> {
             .scalar(self.pos, |out, body| write_scalar(out, value, body))
     }
 
-    fn integer(self, n: impl Display) -> Result {
+    fn integer(self, n: impl itoa::Integer) -> Result {
         self.ctx.scalar(self.pos, |out, _| {
-            // Writing to a String cannot fail.
-            let _ = writeln!(out, "{n}");
+            write_integer(out, n);
             Some(())
         })
     }
