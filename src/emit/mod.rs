@@ -570,7 +570,12 @@ const RESERVED_WORDS: [&str; 11] = [
 ];
 
 fn is_reserved_word(s: &str) -> bool {
-    s.len() <= 5 && RESERVED_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
+    // Each word starts with one of `ynotfi`, in either case.
+    s.len() <= 5
+        && s.as_bytes()
+            .first()
+            .is_some_and(|b| matches!(b | 0x20, b'y' | b'n' | b'o' | b't' | b'f' | b'i'))
+        && RESERVED_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
 }
 
 /// A mapping key that serde-saphyr certainly writes as it is: a letter, then letters, digits
@@ -599,13 +604,15 @@ fn is_plain_value(s: &str) -> bool {
     if last == b' ' || last == b':' {
         return false;
     }
-    // Printable ASCII without `#` or `: `, in one pass.
-    let mut after_colon = false;
-    for &b in bytes {
-        if !(b' '..=b'~').contains(&b) || b == b'#' || (after_colon && b == b' ') {
-            return false;
-        }
-        after_colon = b == b':';
+    // Printable ASCII without `#` or `: `, in passes with no early exit, which vectorize.
+    let unprintable = bytes.iter().fold(0_u8, |acc, &b| {
+        acc | u8::from(!(b' '..=b'~').contains(&b)) | u8::from(b == b'#')
+    });
+    let colon_space = bytes.iter().zip(&bytes[1..]).fold(0_u8, |acc, (&a, &b)| {
+        acc | (u8::from(a == b':') & u8::from(b == b' '))
+    });
+    if unprintable | colon_space != 0 {
+        return false;
     }
     match first {
         b'a'..=b'z' | b'A'..=b'Z' => !is_reserved_word(s),

@@ -25,6 +25,7 @@
 //! as strings too. Its limits are well inside the reader's `MAX_*` budgets, so what it accepts
 //! serde-saphyr accepts too.
 
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 use super::value::{push_index, push_key};
@@ -316,9 +317,6 @@ impl<'s> Reader<'s, '_> {
             let line = self.lines[self.at];
             let key_end = self.key_end(pos, line.end)?;
             let (key, key_span) = self.key(pos, key_end)?;
-            if map.contains_key(&key) {
-                return None;
-            }
             let len = self.pointer.len();
             push_key(&mut self.pointer, &key);
             let value = self.value_after(key_end + 1, indent, true, Some(key_span))?;
@@ -326,7 +324,11 @@ impl<'s> Reader<'s, '_> {
             if value.is_null() {
                 pruned = true;
             }
-            map.insert(key, value);
+            // A duplicate key is left to serde-saphyr, for its error.
+            let Entry::Vacant(entry) = map.entry(key) else {
+                return None;
+            };
+            entry.insert(value);
             // The next entry: a line at exactly this indentation.
             match self.next_content() {
                 Some(i) if !self.is_marker(i) && self.lines[i].indent >= indent => {
@@ -772,10 +774,7 @@ impl<'s> Reader<'s, '_> {
                     };
                     self.nodes += 1;
                     self.scalar_bytes += key_end - pos;
-                    if bytes.get(key_end) != Some(&b':')
-                        || bytes.get(key_end + 1) != Some(&b' ')
-                        || map.contains_key(&key)
-                    {
+                    if bytes.get(key_end) != Some(&b':') || bytes.get(key_end + 1) != Some(&b' ') {
                         return None;
                     }
                     let key_span = self.span(pos, key_end);
@@ -786,7 +785,10 @@ impl<'s> Reader<'s, '_> {
                     push_key(&mut self.pointer, &key);
                     let (value, end) = self.flow_node(value_start, indent, Some(key_span))?;
                     pruned |= value.is_null();
-                    map.insert(key, value);
+                    let Entry::Vacant(entry) = map.entry(key) else {
+                        return None;
+                    };
+                    entry.insert(value);
                     pos = end;
                 }
                 self.pointer.truncate(len);

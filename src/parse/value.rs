@@ -6,8 +6,6 @@
 //! integers, boolean and number keys become strings. Never changes a value silently: NaN,
 //! infinities, keys JSON cannot hold and keys that collide once stringified are errors.
 
-use std::fmt;
-
 use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
@@ -130,6 +128,10 @@ fn key_string(key: Node, span: Span) -> Result<String, ParseError> {
 /// Appends a key to a JSON Pointer, escaping `~` as `~0` and `/` as `~1`.
 pub(super) fn push_key(pointer: &mut String, key: &str) {
     pointer.push('/');
+    if !key.bytes().any(|b| b == b'~' || b == b'/') {
+        pointer.push_str(key);
+        return;
+    }
     for c in key.chars() {
         match c {
             '~' => pointer.push_str("~0"),
@@ -140,7 +142,33 @@ pub(super) fn push_key(pointer: &mut String, key: &str) {
 }
 
 pub(super) fn push_index(pointer: &mut String, index: usize) {
-    use fmt::Write as _;
-    // Writing to a String cannot fail.
-    let _ = write!(pointer, "/{index}");
+    pointer.push('/');
+    pointer.push_str(itoa::Buffer::new().format(index));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_keys_and_indexes_to_a_pointer_escaping_tilde_and_slash() {
+        let cases = [
+            ("name", "/a/name"),
+            ("app.kubernetes.io/name", "/a/app.kubernetes.io~1name"),
+            ("~x", "/a/~0x"),
+            ("a~/b/~", "/a/a~0~1b~1~0"),
+            ("", "/a/"),
+            ("日本/語~", "/a/日本~1語~0"),
+        ];
+        for (key, pointer) in cases {
+            let mut p = "/a".to_string();
+            push_key(&mut p, key);
+            assert_eq!(p, pointer, "{key:?}");
+        }
+        let mut p = String::new();
+        for index in [0, 7, 10, 123_456, usize::MAX] {
+            push_index(&mut p, index);
+        }
+        assert_eq!(p, format!("/0/7/10/123456/{}", usize::MAX));
+    }
 }
