@@ -157,10 +157,11 @@ fn report(common: &CommonArgs, mode: Mode, compiled: &mut Compiled) -> anyhow::R
     }
 }
 
-/// Writes the compiled stream to stdout, piece by piece.
+/// Writes the compiled stream to stdout, run by run: a run longer than the buffer (a block of
+/// documents) is written as it is.
 fn write_stream(documents: &Documents) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    for piece in documents.pieces() {
+    for piece in documents.runs() {
         out.write_all(piece.as_bytes())?;
     }
     out.flush()?;

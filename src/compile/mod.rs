@@ -117,6 +117,15 @@ impl Documents {
             .chain(from_values)
     }
 
+    /// The same text as [`Documents::pieces`], in as few runs as it is kept in: a block of
+    /// documents at a time when kept as YAML, for writing it out.
+    pub fn runs(&self) -> Box<dyn Iterator<Item = Cow<'_, str>> + '_> {
+        match self {
+            Self::Yaml(stream) => Box::new(stream.runs().map(Cow::Borrowed)),
+            Self::Values(_) => Box::new(self.pieces()),
+        }
+    }
+
     /// True when there is no document.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -504,6 +513,8 @@ mod tests {
         let whole = emit::emit(&values);
         assert_eq!(as_values.pieces().collect::<String>(), whole);
         assert_eq!(as_yaml.pieces().collect::<String>(), whole);
+        assert_eq!(as_values.runs().collect::<String>(), whole);
+        assert_eq!(as_yaml.runs().collect::<String>(), whole);
         assert_eq!(as_values.values(), docs.as_slice());
         assert!(as_yaml.values().is_empty());
         assert_eq!((as_values.len(), as_yaml.len()), (2, 2));
