@@ -522,7 +522,10 @@ fn probed_string(out: &mut String, s: &str, body: usize) -> Option<()> {
     let start = out.len();
     probed_scalar(out, &Value::String(s.to_owned()), body)?;
     let written = &out[start..];
-    if written.find('\n') == Some(written.len() - 1) {
+    if written
+        .strip_suffix('\n')
+        .is_some_and(|line| !line.contains('\n'))
+    {
         PROBED.with(|p| {
             let mut p = p.borrow_mut();
             if p.len() < PROBED_KEPT {
