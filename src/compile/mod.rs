@@ -453,7 +453,7 @@ fn compile_value(
     opts: &Options,
     build_objects: bool,
 ) -> (Built, Vec<Finding>, Option<Generated>) {
-    let (verdict, mut findings) = validate::validate(&doc);
+    let (verdict, mut findings) = validate::validate(doc);
     let mut generated = None;
     let compiled = match verdict {
         Validated::Cluster(cluster) => {
@@ -474,7 +474,7 @@ fn compile_value(
                 }
             }
         }
-        Validated::Passthrough => Built::Passthrough(doc),
+        Validated::Passthrough(doc) => Built::Passthrough(doc),
         Validated::Invalid => Built::Invalid,
     };
     (compiled, findings, generated)

@@ -6,8 +6,9 @@
 //! and so is each document of a stream that [`parse::chunks`] can cut at its `---` lines; a
 //! stream whose pieces turn out not to parse alone, or to need the stream-wide budgets, is
 //! parsed whole instead, for its exact error. Workers take tasks in order from a shared
-//! counter and send their results to the calling thread, which merges them in task order as
-//! they arrive. Never lets thread timing reach the output.
+//! counter, a few at a time when there are many, and send their results to the calling thread
+//! a batch per message, which merges them in task order as they arrive. Never lets thread
+//! timing reach the output.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,6 +51,19 @@ pub(super) fn compile(inputs: &[Input<'_>], opts: &Options, run: Run) -> Option<
     }
 }
 
+/// How many consecutive tasks a worker takes at a time: one while there are few, so that the
+/// work stays shared to the end, and up to [`MAX_BATCH`] when there are many, so that a stream
+/// of thousands of small documents does not wake the merging thread for each one.
+fn batch_size(tasks: usize, workers: usize) -> usize {
+    (tasks / workers.max(1) / BATCHES_PER_WORKER).clamp(1, MAX_BATCH)
+}
+
+/// The most tasks a worker takes at a time.
+const MAX_BATCH: usize = 16;
+
+/// How many batches each worker takes at least, when there are enough tasks.
+const BATCHES_PER_WORKER: usize = 64;
+
 /// A unit of work: a whole input, or one piece of an input cut into pieces.
 #[derive(Clone, Copy, Debug)]
 enum Task {
@@ -82,8 +96,9 @@ impl Job<'_, '_> {
     /// no thread could be started.
     fn in_parallel(&self, workers: usize) -> Option<Output> {
         let next = AtomicUsize::new(0);
+        let batch = batch_size(self.tasks.len(), workers);
         std::thread::scope(|scope| {
-            let (sender, results) = mpsc::channel();
+            let (sender, results) = mpsc::channel::<Vec<(usize, Done)>>();
             let mut started = 0;
             for _ in 0..workers {
                 let sender = sender.clone();
@@ -93,11 +108,15 @@ impl Job<'_, '_> {
                     .stack_size(parse::READER_STACK_BYTES)
                     .spawn_scoped(scope, move || {
                         loop {
-                            let index = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(task) = self.tasks.get(index) else {
+                            let first = next.fetch_add(batch, Ordering::Relaxed);
+                            let end = first.saturating_add(batch).min(self.tasks.len());
+                            if first >= end {
                                 break;
-                            };
-                            if sender.send((index, self.run(*task))).is_err() {
+                            }
+                            let done = (first..end)
+                                .map(|index| (index, self.run(self.tasks[index])))
+                                .collect();
+                            if sender.send(done).is_err() {
                                 break;
                             }
                         }
@@ -115,7 +134,7 @@ impl Job<'_, '_> {
                 next: 0,
                 pieces: None,
             };
-            for (index, done) in results {
+            for (index, done) in results.into_iter().flatten() {
                 merge.add(index, done);
             }
             Some(merge.out)
@@ -279,7 +298,10 @@ mod tests {
     }
 
     fn run(keep: Keep, threads: usize) -> Output {
-        let inputs = inputs();
+        run_on(&inputs(), keep, threads)
+    }
+
+    fn run_on(inputs: &[(String, String)], keep: Keep, threads: usize) -> Output {
         let inputs: Vec<Input<'_>> = inputs
             .iter()
             .map(|(name, text)| Input {
@@ -288,6 +310,55 @@ mod tests {
             })
             .collect();
         compile_with(&inputs, &Options::default(), Run { keep, threads })
+    }
+
+    #[test]
+    fn compiles_streams_in_batches_the_same_as_alone() {
+        // Enough documents that workers take several at a time, with an invalid cluster and
+        // another object among them, and a stream that must be parsed whole after pieces of it
+        // compiled.
+        let renamed = |i: usize| CLUSTER.replace("name: c", &format!("name: c{i}"));
+        let stream = |n: usize| -> String {
+            (0..n)
+                .flat_map(|i| ["---\n".to_string(), renamed(i)])
+                .collect()
+        };
+        let long = [
+            stream(600),
+            "---\n".to_string(),
+            CLUSTER.replace("maxReplicas: 2", "maxReplicas: -1"),
+            format!("---\n{CONFIG_MAP}"),
+        ]
+        .concat();
+        let broken = stream(300);
+        let inputs = vec![
+            ("long.yaml".to_string(), long),
+            ("broken.yaml".to_string(), broken + "---\na: [1\n"),
+            ("one.yaml".to_string(), CLUSTER.to_string()),
+        ];
+        assert!(batch_size(600, 2) > 1 && batch_size(900, 3) > 1);
+        for keep in [Keep::Yaml, Keep::Values] {
+            let one = run_on(&inputs, keep, 1);
+            assert_eq!(one.files, 3);
+            // The invalid cluster and the broken stream's are not compiled.
+            assert_eq!(one.clusters, 601);
+            assert!(one.has_errors());
+            for threads in [2, 3] {
+                assert_eq!(run_on(&inputs, keep, threads), one, "{threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn takes_tasks_one_at_a_time_until_there_are_many() {
+        assert_eq!(batch_size(0, 2), 1);
+        assert_eq!(batch_size(42, 2), 1);
+        assert_eq!(batch_size(255, 2), 1);
+        assert_eq!(batch_size(256, 2), 2);
+        assert_eq!(batch_size(1_000, 2), 7);
+        assert_eq!(batch_size(10_000, 2), MAX_BATCH);
+        assert_eq!(batch_size(10_000, 0), MAX_BATCH);
+        assert_eq!(batch_size(usize::MAX, 1), MAX_BATCH);
     }
 
     #[test]

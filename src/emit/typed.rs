@@ -881,7 +881,7 @@ mod tests {
                 continue;
             };
             for doc in crate::parse::parse(&bytes).unwrap_or_default() {
-                let (verdict, _) = crate::validate::validate(&doc.value);
+                let (verdict, _) = crate::validate::validate(doc.value);
                 let crate::validate::Validated::Cluster(cluster) = verdict else {
                     continue;
                 };

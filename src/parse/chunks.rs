@@ -40,7 +40,39 @@ pub(crate) fn chunks(source: &[u8]) -> Option<Chunks<'_>> {
     }
     let text = std::str::from_utf8(source).ok()?;
     let (text, base) = strip_bom(text);
-    let bytes = text.as_bytes();
+    let pieces = cut(text.as_bytes())?;
+    (pieces.len() > 1).then_some(Chunks { text, base, pieces })
+}
+
+/// A piece's byte range and the number of lines before it.
+type Piece = (std::ops::Range<usize>, usize);
+
+/// The pieces of `bytes`, cut before every `---` line but the first line; `None` when a line
+/// starts with `%`. Text whose lines all end in `\n` is searched for the two line starts that
+/// matter; any other is read line by line.
+fn cut(bytes: &[u8]) -> Option<Vec<Piece>> {
+    if memchr::memchr(b'\r', bytes).is_some() {
+        return cut_line_by_line(bytes);
+    }
+    if bytes.first() == Some(&b'%') || memchr::memmem::find(bytes, b"\n%").is_some() {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    let (mut start, mut start_line) = (0, 0);
+    for newline in memchr::memmem::find_iter(bytes, b"\n---") {
+        let at = newline + 1;
+        if matches!(bytes.get(at + 3), None | Some(b' ' | b'\t' | b'\n')) {
+            let line = start_line + memchr::memchr_iter(b'\n', &bytes[start..at]).count();
+            pieces.push((start..at, start_line));
+            (start, start_line) = (at, line);
+        }
+    }
+    pieces.push((start..bytes.len(), start_line));
+    Some(pieces)
+}
+
+/// [`cut`] for any text, one line at a time.
+fn cut_line_by_line(bytes: &[u8]) -> Option<Vec<Piece>> {
     let mut pieces = Vec::new();
     let (mut start, mut start_line) = (0, 0);
     let (mut at, mut line) = (0, 0);
@@ -66,32 +98,12 @@ pub(crate) fn chunks(source: &[u8]) -> Option<Chunks<'_>> {
         }
     }
     pieces.push((start..bytes.len(), start_line));
-    (pieces.len() > 1).then_some(Chunks { text, base, pieces })
+    Some(pieces)
 }
 
-/// The position of the first `\n` or `\r` in `bytes`, eight bytes at a time.
+/// The position of the first `\n` or `\r` in `bytes`.
 fn line_break(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Nonzero when some byte of `word` is zero (the classic test; it can only misreport a
-    // byte after a real zero byte, and the exact position is found bytewise below).
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
-    let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in words.by_ref() {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_ne_bytes(word);
-        if has_zero(word ^ (ONES * u64::from(b'\n'))) || has_zero(word ^ (ONES * u64::from(b'\r')))
-        {
-            break;
-        }
-        at += 8;
-    }
-    bytes[at..]
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .map(|i| at + i)
+    memchr::memchr2(b'\n', b'\r', bytes)
 }
 
 impl Chunks<'_> {
@@ -224,6 +236,20 @@ mod tests {
         ) {
             let expected = bytes.iter().position(|&b| b == b'\n' || b == b'\r');
             proptest::prop_assert_eq!(line_break(&bytes), expected);
+        }
+
+        #[test]
+        fn cuts_text_with_newlines_only_as_reading_it_line_by_line_does(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "---", "--- a", "---\t", "----", "-- -", "%YAML 1.2", "%", "\n", "\n", "\n",
+                    "\n---", "a: b", " ", "\t", "-",
+                ]),
+                0..24,
+            )
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(cut(text.as_bytes()), cut_line_by_line(text.as_bytes()));
         }
     }
 

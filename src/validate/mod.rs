@@ -27,8 +27,9 @@ mod v1alpha1;
 pub enum Validated {
     /// A RayCluster that passed every error-level check.
     Cluster(Box<RayCluster>),
-    /// Another Kubernetes object (or anything raycc does not compile): passed through.
-    Passthrough,
+    /// Another Kubernetes object (or anything raycc does not compile), handed back to be
+    /// passed through.
+    Passthrough(Value),
     /// A document with errors; nothing is emitted for it.
     Invalid,
 }
@@ -36,9 +37,10 @@ pub enum Validated {
 /// The kinds KubeRay serves under `ray.io`.
 const RAY_KINDS: [&str; 4] = ["RayCluster", "RayJob", "RayService", "RayCronJob"];
 
-/// Validates one document.
+/// Validates one document. A RayCluster's typed form takes the document's strings over
+/// instead of copying them.
 #[must_use]
-pub fn validate(doc: &Value) -> (Validated, Vec<Finding>) {
+pub fn validate(doc: Value) -> (Validated, Vec<Finding>) {
     let Some(obj) = doc.as_object() else {
         let found = match doc {
             Value::Array(_) => "a list",
@@ -95,7 +97,7 @@ pub fn validate(doc: &Value) -> (Validated, Vec<Finding>) {
             findings.push(Finding::new(Code::MissingKind, pointer, message));
             return (Validated::Invalid, findings);
         }
-        return (Validated::Passthrough, findings);
+        return (Validated::Passthrough(doc), findings);
     }
     match api_version {
         "ray.io/v1" => {}
@@ -108,7 +110,7 @@ pub fn validate(doc: &Value) -> (Validated, Vec<Finding>) {
                 )
                 .help("change the apiVersion to `ray.io/v1`"),
             );
-            v1alpha1::differences(doc, &mut findings);
+            v1alpha1::differences(&doc, &mut findings);
         }
         other => {
             findings.push(
@@ -127,7 +129,7 @@ pub fn validate(doc: &Value) -> (Validated, Vec<Finding>) {
         }
     }
 
-    findings.extend(crate::schema::check(doc));
+    findings.extend(crate::schema::check(&doc));
     if findings.iter().any(Finding::is_error) {
         return (Validated::Invalid, findings);
     }
@@ -410,16 +412,15 @@ mod tests {
 
     #[test]
     fn classifies_documents() {
-        let (v, f) = validate(&serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"}));
-        assert!(matches!(v, Validated::Passthrough) && f.is_empty());
-        let (v, f) = validate(&serde_json::json!({"apiVersion": "ray.io/v1", "kind": "RayClustr"}));
+        let (v, f) = validate(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"}));
+        assert!(matches!(v, Validated::Passthrough(_)) && f.is_empty());
+        let (v, f) = validate(serde_json::json!({"apiVersion": "ray.io/v1", "kind": "RayClustr"}));
         assert!(matches!(v, Validated::Invalid));
         assert_eq!(f[0].code, Code::KindTypo);
-        let (v, f) =
-            validate(&serde_json::json!({"apiVersion": "ray.io/v2", "kind": "RayCluster"}));
+        let (v, f) = validate(serde_json::json!({"apiVersion": "ray.io/v2", "kind": "RayCluster"}));
         assert!(matches!(v, Validated::Invalid));
         assert_eq!(f[0].code, Code::UnknownApiVersion);
-        let (v, f) = validate(&serde_json::json!([1, 2]));
+        let (v, f) = validate(serde_json::json!([1, 2]));
         assert!(matches!(v, Validated::Invalid));
         assert_eq!(f[0].code, Code::NotAnObject);
     }
