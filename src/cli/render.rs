@@ -98,6 +98,9 @@ pub fn human(
     out
 }
 
+/// How many bytes [`Lines::of`] counts line breaks in at a time on its way to a wanted line.
+const SKIPPED_BLOCK: usize = 4096;
+
 /// Some lines of a file, by number (from 1), decoded as `String::from_utf8_lossy` decodes the
 /// whole file and split as `str::lines` splits it.
 #[derive(Default)]
@@ -111,22 +114,32 @@ impl<'a> Lines<'a> {
     /// The lines of `bytes` numbered in `wanted`; a number past the last line has none.
     fn of(bytes: &'a [u8], wanted: &BTreeSet<usize>) -> Lines<'a> {
         let mut lines = BTreeMap::new();
-        let mut wanted = wanted.iter().copied().peekable();
-        let mut breaks = memchr::memchr_iter(b'\n', bytes);
-        let mut start = 0;
-        let mut number = 1;
-        while let Some(&next_wanted) = wanted.peek()
-            && start < bytes.len()
-        {
-            let end = breaks.next().unwrap_or(bytes.len());
-            if number == next_wanted {
-                let line = &bytes[start..end];
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                lines.insert(number, String::from_utf8_lossy(line));
-                wanted.next();
+        // `start` is where line `number` starts.
+        let (mut start, mut number) = (0, 1);
+        for &target in wanted {
+            // Whole blocks before the line are counted, not walked line by line.
+            loop {
+                let block = &bytes[start..(start + SKIPPED_BLOCK).min(bytes.len())];
+                let breaks = memchr::memchr_iter(b'\n', block).count();
+                if number + breaks >= target || breaks == 0 || block.len() < SKIPPED_BLOCK {
+                    break;
+                }
+                // The block ends inside line `number + breaks`, so that line starts later.
+                let last = memchr::memrchr(b'\n', block).map_or(0, |i| i + 1);
+                (start, number) = (start + last, number + breaks);
             }
-            start = end + 1;
-            number += 1;
+            while number < target && start < bytes.len() {
+                start =
+                    memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+                number += 1;
+            }
+            if start >= bytes.len() {
+                break;
+            }
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let line = &bytes[start..end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            lines.insert(number, String::from_utf8_lossy(line));
         }
         Lines {
             any: !bytes.is_empty(),
@@ -272,6 +285,34 @@ mod tests {
         );
         assert!(out.contains("0 | first\n"), "{out}");
         assert!(out.contains("3 | third\n"), "{out}");
+    }
+
+    #[test]
+    fn finds_lines_far_into_a_large_file() {
+        // Lines of every length, one longer than a skipped block, `\r\n` and `\n` endings.
+        let text: String = (1..=3_000)
+            .map(|n: usize| {
+                let width = if n == 1_234 {
+                    3 * SKIPPED_BLOCK
+                } else {
+                    n % 97
+                };
+                let end = if n % 5 == 0 { "\r\n" } else { "\n" };
+                format!("{n}:{}{end}", "x".repeat(width))
+            })
+            .collect();
+        let expected: Vec<&str> = text.lines().collect();
+        let numbers = [
+            1, 2, 150, 1_233, 1_234, 1_235, 2_047, 2_999, 3_000, 3_001, 9_999,
+        ];
+        for from in 0..numbers.len() {
+            let wanted: BTreeSet<usize> = numbers[from..].iter().step_by(2).copied().collect();
+            let lines = Lines::of(text.as_bytes(), &wanted);
+            for n in 1..=3_001 {
+                let expected = expected.get(n - 1).filter(|_| wanted.contains(&n));
+                assert_eq!(lines.get(n), expected.copied(), "line {n} of {wanted:?}");
+            }
+        }
     }
 
     #[test]
