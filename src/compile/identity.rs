@@ -9,7 +9,6 @@
 //! documents without one.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -85,6 +84,8 @@ fn group(api_version: &str) -> &str {
 pub(super) struct Placed {
     /// Its identity.
     pub(super) key: Key,
+    /// [`Key::fingerprint`] of `key`, worked out where the document is compiled.
+    fingerprint: u64,
     /// The input it came from.
     pub(super) file: Arc<str>,
     /// The RayCluster's name, or the document's own, in that input.
@@ -94,6 +95,21 @@ pub(super) struct Placed {
 }
 
 impl Placed {
+    pub(super) fn new(
+        key: Key,
+        file: Arc<str>,
+        span: Option<Span>,
+        cluster: Option<Arc<str>>,
+    ) -> Placed {
+        Placed {
+            fingerprint: key.fingerprint(),
+            key,
+            file,
+            span,
+            cluster,
+        }
+    }
+
     fn source(&self) -> String {
         let place = match self.span {
             Some(s) => format!("{}:{}:{}", self.file, s.line, s.column),
@@ -106,18 +122,42 @@ impl Placed {
     }
 }
 
+/// Every place whose identity was placed before, with the first place of that identity, in
+/// the order placed. The places are sorted by fingerprint, so that only the few that share one
+/// (nearly always the same identity) have their keys compared: a run of a hundred thousand
+/// objects compares numbers, not the long strings identities share (group, kind, namespace, a
+/// name's prefix).
+fn repeats(placed: &[Placed]) -> Vec<(usize, usize)> {
+    let mut order: Vec<(u64, usize)> = placed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.fingerprint, i))
+        .collect();
+    order.sort_unstable();
+    let mut found = Vec::new();
+    for run in order
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
+        for (at, &(_, i)) in run.iter().enumerate() {
+            // The run is in placing order: the first equal key before is the identity's first.
+            if let Some(&(_, j)) = run[..at]
+                .iter()
+                .find(|(_, j)| placed[*j].key == placed[i].key)
+            {
+                found.push((i, j));
+            }
+        }
+    }
+    found.sort_unstable();
+    found
+}
+
 /// An error at each place of every identity that occurs more than once, in the order placed.
 pub(super) fn collisions(placed: &[Placed]) -> Vec<Diagnostic> {
-    // Keyed by a fingerprint first: most comparisons end on it, not on the long strings
-    // identities share (group, kind, namespace, a name's prefix).
-    let mut first: BTreeMap<(u64, &Key), usize> = BTreeMap::new();
     let mut out = Vec::new();
-    for (i, p) in placed.iter().enumerate() {
-        let entry = (p.key.fingerprint(), &p.key);
-        let Some(&j) = first.get(&entry) else {
-            first.insert(entry, i);
-            continue;
-        };
+    for (i, j) in repeats(placed) {
+        let p = &placed[i];
         let earlier = &placed[j];
         let what = p.key.describe();
         let help = match (&earlier.cluster, &p.cluster) {
@@ -157,4 +197,76 @@ pub(super) fn collisions(placed: &[Placed]) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn key(kind: &'static str, namespace: Option<&str>, name: &str) -> Key {
+        Key {
+            group: Cow::Borrowed(""),
+            kind: Cow::Borrowed(kind),
+            namespace: namespace.map(Arc::from),
+            name: name.to_string(),
+        }
+    }
+
+    /// Every repeat and its first place, found by comparing keys alone.
+    fn repeats_by_key(placed: &[Placed]) -> Vec<(usize, usize)> {
+        let mut first: BTreeMap<&Key, usize> = BTreeMap::new();
+        let mut found = Vec::new();
+        for (i, p) in placed.iter().enumerate() {
+            match first.get(&p.key) {
+                Some(&j) => found.push((i, j)),
+                None => {
+                    first.insert(&p.key, i);
+                }
+            }
+        }
+        found
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn finds_the_repeats_comparing_keys_finds(
+            picks in proptest::collection::vec((0..6_usize, 0..3_usize), 0..40),
+            buckets in proptest::option::of(1..4_u64),
+        ) {
+            let kinds = ["Service", "StatefulSet"];
+            let placed: Vec<Placed> = picks
+                .iter()
+                .map(|&(name, namespace)| {
+                    let key = key(
+                        kinds[name % 2],
+                        ["a", "b"].get(namespace).copied(),
+                        &format!("n{}", name / 2),
+                    );
+                    let mut p = Placed::new(key, Arc::from("f.yaml"), None, None);
+                    // Fewer fingerprints than keys: different keys share one.
+                    if let Some(buckets) = buckets {
+                        p.fingerprint = (name * 3 + namespace) as u64 % buckets;
+                    }
+                    p
+                })
+                .collect();
+            proptest::prop_assert_eq!(repeats(&placed), repeats_by_key(&placed));
+        }
+    }
+
+    #[test]
+    fn keys_with_one_fingerprint_are_told_apart() {
+        let mut placed: Vec<Placed> = ["x", "y", "x", "z", "y", "x"]
+            .iter()
+            .map(|name| Placed::new(key("Service", Some("a"), name), Arc::from("f"), None, None))
+            .collect();
+        for p in &mut placed {
+            p.fingerprint = 7;
+        }
+        assert_eq!(repeats(&placed), [(2, 0), (4, 1), (5, 0)]);
+        assert_eq!(repeats(&placed), repeats_by_key(&placed));
+        assert_eq!(collisions(&placed).len(), 6);
+    }
 }

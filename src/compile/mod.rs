@@ -358,12 +358,7 @@ fn add_document(out: &mut Output, doc: Document, name: &str, opts: &Options, kee
     let file: std::sync::Arc<str> = name.into();
     // Every object a document gives is placed at the document's name.
     let span = doc.spans.value("/metadata/name");
-    let place = |key, cluster| identity::Placed {
-        key,
-        file: file.clone(),
-        span,
-        cluster,
-    };
+    let place = |key, cluster| identity::Placed::new(key, file.clone(), span, cluster);
     match compiled {
         Built::Objects(objects) => {
             out.clusters += 1;
