@@ -596,11 +596,23 @@ fn is_plain_key(key: &str) -> bool {
     let bytes = key.as_bytes();
     bytes.first().is_some_and(u8::is_ascii_alphabetic)
         && bytes.len() <= 128
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+        && bytes.iter().all(|&b| PLAIN_KEY_BYTES[usize::from(b)])
         && !is_reserved_word(key)
 }
+
+/// The bytes a plain key may hold after its first letter: letters, digits and `._/-`, looked
+/// up rather than compared (every key of every object goes through [`is_plain_key`]).
+const PLAIN_KEY_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'/' | b'-');
+        b += 1;
+    }
+    table
+};
 
 /// A string value that serde-saphyr certainly writes as a plain scalar: printable ASCII
 /// without `#`, no `: ` and no trailing `:` or space, and a start that no YAML 1.1 reader
@@ -1102,6 +1114,17 @@ pub(crate) mod tests {
             for value in placements(s) {
                 assert_eq!(to_yaml(&value), saphyr_yaml(&value), "{value}");
             }
+        }
+    }
+
+    #[test]
+    fn plain_key_bytes_are_letters_digits_and_four_marks() {
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                PLAIN_KEY_BYTES[usize::from(b)],
+                b.is_ascii_alphanumeric() || b".-_/".contains(&b),
+                "{b:#04x}"
+            );
         }
     }
 
